@@ -1,0 +1,82 @@
+"""What a socket changed in its session, and how to put that onto what the store holds now.
+
+A socket's edits are found by comparing its session with the snapshot it loaded (so a nested
+edit such as ``session["cart"].append(x)`` counts as setting ``"cart"``), and are saved as a
+`Changes` value merged onto the store's current session: two writers that touch different keys
+never lose each other's change.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+__all__ = ["Changes", "apply", "conflicts", "diff", "same", "snapshot"]
+
+
+def _frozen_set(keys: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
+    return frozenset(keys)
+
+
+def _copy_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dict(value)
+
+
+@frozen
+class Changes:
+    """Keys set (with their new values) and keys deleted, relative to a loaded snapshot."""
+
+    set: Mapping[str, Any] = field(factory=dict, converter=_copy_map)
+    deleted: frozenset[str] = field(factory=frozenset, converter=_frozen_set)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every key this change touches."""
+        return frozenset(self.set) | self.deleted
+
+    def __bool__(self) -> bool:
+        return bool(self.set) or bool(self.deleted)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (``1``, ``1.0`` and ``True`` differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def snapshot(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy to diff against later: nested values the user mutates are not shared."""
+    return copy.deepcopy(dict(data))
+
+
+def diff(loaded: Mapping[str, Any], current: Mapping[str, Any]) -> Changes:
+    """The `Changes` that turn `loaded` into `current`."""
+    return Changes(
+        {k: v for k, v in current.items() if k not in loaded or not same(loaded[k], v)},
+        frozenset(k for k in loaded if k not in current),
+    )
+
+
+def apply(base: Mapping[str, Any], changes: Changes) -> dict[str, Any]:
+    """`base` with `changes` on top: set keys replaced, deleted keys removed."""
+    merged = {k: v for k, v in base.items() if k not in changes.deleted}
+    merged.update(changes.set)
+    return merged
+
+
+def conflicts(
+    loaded: Mapping[str, Any], current: Mapping[str, Any], changes: Changes
+) -> frozenset[str]:
+    """Keys that `changes` touches and that someone else changed between `loaded` and `current`."""
+    missing = object()
+    return frozenset(
+        k for k in changes.keys if not same(loaded.get(k, missing), current.get(k, missing))
+    )

@@ -1,0 +1,68 @@
+"""Reading a ``Cookie`` request header, the way browsers and servers actually send it.
+
+The parser never raises: it returns the pairs it could read. It accepts ``;`` separators with
+or without spaces, RFC 6265 quoted values and the backslash/octal escapes that Python's
+`http.cookies` writes (aiohttp-session's cookies arrive that way), and repeated ``Cookie``
+headers that an ASGI server joined with ``,`` (python-engineio does: ``a=1,session=xyz``).
+When a name appears twice the first wins: browsers send the most specific path first.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["parse_cookie_header", "unquote"]
+
+# A comma separates two joined headers only when a cookie name and "=" follow it; a comma
+# inside a value (e.g. "a=1,2") stays part of the value.
+_JOINED = re.compile(r",\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def unquote(value: str) -> str:
+    """Undo RFC 6265 double quotes and the ``\\054``/``\\"`` escapes of `http.cookies`."""
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    inner = value[1:-1]
+    if "\\" not in inner:
+        return inner
+    return _ESCAPE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], inner)
+
+
+def _split_pairs(header: str) -> list[str]:
+    """Split at ``;`` and at joining commas, but never inside a quoted value."""
+    pieces: list[str] = []
+    start = 0
+    quoted = False
+    i = 0
+    n = len(header)
+    while i < n:
+        ch = header[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\\" and quoted:
+            i += 1
+        elif not quoted and (ch == ";" or (ch == "," and _JOINED.match(header, i))):
+            pieces.append(header[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(header[start:])
+    return pieces
+
+
+def parse_cookie_header(header: str) -> dict[str, str]:
+    """Map each cookie name in `header` to its (unquoted) value; the first occurrence wins.
+
+    Pieces without ``=`` or with an empty name are skipped. Values keep their percent
+    escapes: whether to URL-decode is the format's decision (express decodes, Flask does not).
+    """
+    cookies: dict[str, str] = {}
+    if not isinstance(header, str) or not header:
+        return cookies
+    for piece in _split_pairs(header):
+        name, eq, value = piece.partition("=")
+        name = name.strip()
+        if not eq or not name or name in cookies:
+            continue
+        cookies[name] = unquote(value.strip())
+    return cookies

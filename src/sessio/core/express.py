@@ -1,0 +1,223 @@
+"""express-session (+ cookie-signature, + connect-redis): the ``connect.sid`` format.
+
+Facts, from the modules' own code:
+
+* cookie value: ``s:`` + sid + ``.`` + base64(HMAC-SHA256(secret, sid)), standard alphabet,
+  ``=`` padding stripped; URL-encoded in the header (the ``cookie`` module decodes only when
+  the value contains ``%``, and keeps the raw value if decoding fails); the signature is split
+  off at the *last* ``.``; with several secrets the first signs and any verifies.
+* an unsigned value is no session (express-session ignores it).
+* store: key ``sess:`` + sid, value ``JSON.stringify(session)`` with a ``cookie`` object
+  (``originalMaxAge``, ``expires`` as an ISO string or null, ``httpOnly``, ``path``, ...).
+* TTL (connect-redis): ``ceil((expires - now) / 1000)`` when ``cookie.expires`` is set, else the
+  store's ``ttl`` (86400 s); a TTL of 0 or less deletes instead of writing.
+* touch (``cookie.resetMaxAge``): ``expires = now + originalMaxAge`` when ``originalMaxAge`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from attrs import field, frozen
+
+from sessio.core.failures import Failure
+from sessio.core.format import Format
+from sessio.core.signing import (
+    b64encode_std_nopad,
+    b64encode_url_nopad,
+    constant_time_equal,
+    hmac_digest,
+    to_bytes,
+)
+from sessio.core.values import ClientSession, Encoded, SessionRef, StoredSession
+
+__all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
+
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def decode_uri_component(value: str) -> str | None:
+    """JavaScript's ``decodeURIComponent``: None where it would throw (bad ``%`` or UTF-8)."""
+    parts: list[str] = []
+    i = 0
+    n = len(value)
+    while i < n:
+        j = value.find("%", i)
+        if j < 0:
+            parts.append(value[i:])
+            break
+        parts.append(value[i:j])
+        run = bytearray()
+        while j < n and value[j] == "%":
+            if not _PERCENT.match(value, j):
+                return None
+            run.append(int(value[j + 1 : j + 3], 16))
+            j += 3
+        try:
+            parts.append(run.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        i = j
+    return "".join(parts)
+
+
+def sign(value: str, secret: str | bytes) -> str:
+    """cookie-signature's ``sign``: ``value.base64(HMAC-SHA256)`` without padding."""
+    mac = hmac_digest(to_bytes(secret), value.encode("utf-8"), "sha256")
+    return f"{value}.{b64encode_std_nopad(mac)}"
+
+
+def unsign(signed: str, secrets: Sequence[str | bytes]) -> tuple[str, int] | None:
+    """The value and the index of the secret that signed it, or None when none did."""
+    dot = signed.rfind(".")
+    if dot < 0:
+        return None
+    value = signed[:dot]
+    found: tuple[str, int] | None = None
+    for index, secret in enumerate(secrets):
+        # Every secret is tried, so the time taken does not say which one matched.
+        if constant_time_equal(sign(value, secret), signed) and found is None:
+            found = (value, index)
+    return found
+
+
+def _iso(ms: float) -> str:
+    """``Date.prototype.toISOString`` of a millisecond timestamp."""
+    moment = datetime.fromtimestamp(math.floor(ms) / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse_expires(value: Any) -> float | None:
+    """The ``cookie.expires`` field as Unix seconds; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _secrets(value: Sequence[str | bytes] | str | bytes) -> tuple[str | bytes, ...]:
+    # express-session takes one secret or an array of them; so do we.
+    return (value,) if isinstance(value, str | bytes) else tuple(value)
+
+
+@frozen
+class ExpressFormat(Format):
+    """express-session's cookie with connect-redis's store layout. Build with `express`."""
+
+    secrets: tuple[str | bytes, ...] = field(converter=_secrets)
+    key: str = "connect.sid"
+    prefix: str = "sess:"
+    ttl: int = 86400
+    cookie_max_age: float | None = None
+    name: str = field(default="express", init=False)
+
+    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+        """Verify ``s:<sid>.<sig>`` against every secret (or take a plain sid without secrets)."""
+        if "%" in value:
+            value = decode_uri_component(value) or value
+        if not self.secrets:
+            if not value:
+                return Failure.malformed(self.key, "the value is empty")
+            return SessionRef(value, self.store_key(value))
+        if not value.startswith("s:"):
+            return Failure.unsigned(self.key)
+        if "." not in value:
+            return Failure.malformed(self.key, "a signed value without a signature")
+        verified = unsign(value[2:], self.secrets)
+        if verified is None:
+            return Failure.bad_signature(self.key, len(self.secrets))
+        sid, index = verified
+        return SessionRef(sid, self.store_key(sid), index)
+
+    def store_key(self, sid: str) -> str:
+        """``sess:`` + sid, as connect-redis keys it."""
+        return self.prefix + sid
+
+    def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
+        """The JSON session; its ``cookie`` object goes to `meta`."""
+        try:
+            document = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            return Failure.corrupt(f"not JSON ({type(error).__name__})")
+        if not isinstance(document, dict):
+            return Failure.corrupt("the JSON is not an object")
+        cookie = document.pop("cookie", None)
+        if cookie is not None and not isinstance(cookie, dict):
+            return Failure.corrupt("its 'cookie' field is not an object")
+        meta: dict[str, Any] = {"cookie": cookie} if cookie is not None else {}
+        expires = _parse_expires((cookie or {}).get("expires"))
+        if expires is not None and expires <= now:
+            return Failure.expired(f"cookie.expires was {_iso(expires * 1000)}")
+        return StoredSession(document, meta)
+
+    def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
+        """``JSON.stringify`` of data plus cookie, and connect-redis's TTL for it."""
+        document = dict(stored.data)
+        if "cookie" in stored.meta:
+            document.pop("cookie", None)
+            document["cookie"] = stored.meta["cookie"]
+        try:
+            text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            return Failure.unserializable(self.name, f"{type(error).__name__}: {error}")
+        cookie = stored.meta.get("cookie")
+        expires = _parse_expires(cookie.get("expires")) if isinstance(cookie, Mapping) else None
+        ttl = self.ttl if expires is None else math.ceil(expires - now)
+        return Encoded(text.encode("utf-8"), ttl)
+
+    def fresh(self, data: Mapping[str, Any], now: float) -> StoredSession:
+        """A new session with express-session's default cookie (and ``maxAge`` if set)."""
+        cookie: dict[str, Any] = {"originalMaxAge": None, "expires": None}
+        if self.cookie_max_age is not None:
+            cookie["originalMaxAge"] = self.cookie_max_age * 1000
+            cookie["expires"] = _iso(now * 1000 + self.cookie_max_age * 1000)
+        cookie.update({"httpOnly": True, "path": "/"})
+        return StoredSession({k: v for k, v in data.items() if k != "cookie"}, {"cookie": cookie})
+
+    def touch(self, stored: StoredSession, now: float) -> StoredSession:
+        """``cookie.resetMaxAge()``: slide ``expires`` by ``originalMaxAge``."""
+        cookie = stored.meta.get("cookie")
+        if not isinstance(cookie, Mapping):
+            return stored
+        max_age = cookie.get("originalMaxAge")
+        if not isinstance(max_age, int | float) or isinstance(max_age, bool):
+            return stored
+        slid = {**cookie, "expires": _iso(now * 1000 + max_age)}
+        return StoredSession(stored.data, {**stored.meta, "cookie": slid})
+
+    def new_sid(self, entropy: bytes) -> str:
+        """uid-safe's id: URL-safe base64 of the random bytes (24 bytes: 32 characters)."""
+        return b64encode_url_nopad(entropy)
+
+    def cookie_value(self, sid: str) -> str | Failure:
+        """``encodeURIComponent('s:' + sign(sid, secrets[0]))``, as express-session sets it."""
+        if not self.secrets:
+            return quote(sid, safe="-_.!~*'()")
+        return quote("s:" + sign(sid, self.secrets[0]), safe="-_.!~*'()")
+
+
+def express(
+    secrets: Sequence[str | bytes] | str | bytes,
+    key: str = "connect.sid",
+    prefix: str = "sess:",
+    ttl: int = 86400,
+    cookie_max_age: float | None = None,
+) -> ExpressFormat:
+    """express-session's format with connect-redis's layout.
+
+    `secrets` is the ``secret`` option (one or a list: the first signs, any verifies); `key`
+    the cookie name; `prefix` and `ttl` connect-redis's options; `cookie_max_age` (seconds) the
+    ``cookie.maxAge`` option, used when sessio creates a session.
+    """
+    return ExpressFormat(secrets, key, prefix, ttl, cookie_max_age)

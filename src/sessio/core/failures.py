@@ -1,0 +1,141 @@
+"""Failures as data: every way a handshake, a load or a save can go wrong.
+
+A `Failure` has a stable `code` (safe to send to a client, to log, to branch on) and a
+`message` for the developer that says what to check. Messages never contain a secret or a
+whole cookie value: a cookie is a bearer credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from attrs import frozen
+
+FailureCode = Literal[
+    "no-cookie",
+    "malformed-cookie",
+    "unsigned-cookie",
+    "bad-signature",
+    "expired",
+    "session-not-found",
+    "corrupt-session",
+    "unsafe-format",
+    "store-unavailable",
+    "read-only",
+    "unserializable",
+    "conflict",
+    "not-connected",
+]
+
+__all__ = ["Failure", "FailureCode"]
+
+
+@frozen
+class Failure:
+    """Why there is no session: a stable `code` and a human `message`.
+
+    Failures are values, never raised by the core. The shells pass them to connect handlers
+    as ``err`` and wrap them in `sessio.SessionError` where a caller expects an exception.
+    """
+
+    code: FailureCode
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    # Constructors for the common cases keep the wording in one place.
+
+    @classmethod
+    def no_cookie(cls, name: str, seen: Iterable[str] = ()) -> Failure:
+        """No cookie called `name` in the handshake (`seen`: the names that were there)."""
+        names = sorted(set(seen))
+        found = (
+            f"the request carried cookies named {', '.join(repr(n) for n in names[:10])}"
+            if names
+            else "the request carried no cookies at all"
+        )
+        return cls(
+            "no-cookie",
+            f"no cookie named {name!r}: {found}. Check that the client sends credentials "
+            "(withCredentials / credentials: 'include'), that the socket.io server is on the "
+            "same site and port as the web app (or the cookie's domain and SameSite allow it), "
+            "and that the cookie name matches the framework's.",
+        )
+
+    @classmethod
+    def malformed(cls, name: str, why: str) -> Failure:
+        """The cookie is there but cannot be read at all."""
+        return cls("malformed-cookie", f"cookie {name!r} is malformed: {why}.")
+
+    @classmethod
+    def unsigned(cls, name: str) -> Failure:
+        """A plain value where a signed one is required."""
+        return cls(
+            "unsigned-cookie",
+            f"cookie {name!r} is not signed, but secrets are configured: an unsigned value is "
+            "never accepted as a session id. Check the cookie name and that the web app signs it.",
+        )
+
+    @classmethod
+    def bad_signature(cls, name: str, tried: int) -> Failure:
+        """No configured secret verifies the cookie."""
+        return cls(
+            "bad-signature",
+            f"cookie {name!r} has a signature that none of the {tried} configured secret(s) "
+            "verifies. Check that sessio has the web app's secret (and its rotation list).",
+        )
+
+    @classmethod
+    def expired(cls, why: str) -> Failure:
+        """The session (cookie or stored) is past its lifetime."""
+        return cls("expired", f"the session has expired: {why}.")
+
+    @classmethod
+    def not_found(cls, key: str) -> Failure:
+        """The cookie is valid but the store holds no session under its key."""
+        return cls(
+            "session-not-found",
+            f"no session is stored under {key!r}: it expired, was destroyed (logout), or "
+            "sessio reads a different store, database or key prefix than the web app.",
+        )
+
+    @classmethod
+    def corrupt(cls, why: str) -> Failure:
+        """The store holds bytes that the format cannot decode."""
+        return cls("corrupt-session", f"the stored session cannot be decoded: {why}.")
+
+    @classmethod
+    def store_unavailable(cls, error: BaseException) -> Failure:
+        """The store raised; only the exception's type is kept, never its text."""
+        return cls(
+            "store-unavailable",
+            f"the session store failed ({type(error).__name__}); the session could not be "
+            "read or written. Check that the store is up and reachable.",
+        )
+
+    @classmethod
+    def unserializable(cls, fmt: str, why: str) -> Failure:
+        """The session holds a value the format cannot store."""
+        return cls("unserializable", f"the session cannot be written as {fmt}: {why}.")
+
+    @classmethod
+    def conflict(cls, keys: Iterable[str]) -> Failure:
+        """A strict save found keys changed both here and in the store since load."""
+        names = ", ".join(repr(k) for k in sorted(keys)[:10])
+        return cls(
+            "conflict",
+            f"the stored session changed since this socket loaded it, on the keys this save "
+            f"also changes ({names}); reload() and decide, or save() without strict.",
+        )
+
+    @classmethod
+    def read_only(cls, fmt: str) -> Failure:
+        """A write to a session that lives in the browser's cookie."""
+        return cls(
+            "read-only",
+            f"this {fmt} session lives in the browser's cookie, and a socket cannot set "
+            "cookies: it is read-only here. Change it over HTTP, or keep socket-side state in "
+            "a server-side session store (e.g. Flask-Session, a Redis-backed store).",
+        )

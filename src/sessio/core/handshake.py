@@ -1,0 +1,40 @@
+"""The handshake: from a ``Cookie`` header to a verdict on the session it carries."""
+
+from __future__ import annotations
+
+from sessio.core.cookies import parse_cookie_header
+from sessio.core.failures import Failure
+from sessio.core.format import Format
+from sessio.core.values import ClientSession, SessionRef, StoredSession
+
+__all__ = ["Verdict", "load", "resolve"]
+
+Verdict = SessionRef | ClientSession | Failure
+
+
+def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
+    """Read `fmt`'s cookie from `cookie_header` and verify it at time `now` (Unix seconds).
+
+    Returns `SessionRef` (a server-side session to load), `ClientSession` (the session is the
+    cookie) or a `Failure`; never raises.
+    """
+    cookies = parse_cookie_header(cookie_header or "")
+    value = cookies.get(fmt.key)
+    if value is None:
+        return Failure.no_cookie(fmt.key, cookies)
+    try:
+        return fmt.read_cookie(value, now)
+    except Exception as error:  # a format bug must not become a server crash
+        return Failure.malformed(
+            fmt.key, f"the {fmt.name} format could not read it ({type(error).__name__})"
+        )
+
+
+def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredSession | Failure:
+    """What the store answered for `ref` (None: nothing there), decoded by `fmt`."""
+    if raw is None:
+        return Failure.not_found(ref.key)
+    try:
+        return fmt.decode(raw, now)
+    except Exception as error:  # corrupt bytes must not crash the server
+        return Failure.corrupt(f"the {fmt.name} decoder failed ({type(error).__name__})")
