@@ -12,6 +12,8 @@ Facts, from the modules' own code:
 * TTL (connect-redis): ``ceil((expires - now) / 1000)`` when ``cookie.expires`` is set, else the
   store's ``ttl`` (86400 s); a TTL of 0 or less deletes instead of writing.
 * touch (``cookie.resetMaxAge``): ``expires = now + originalMaxAge`` when ``originalMaxAge`` is set.
+  express-session touches every request's session before the route runs, so every save it
+  makes carries a fresh ``expires``; a socket's save does the same (`touches_on_save`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,11 @@ class ExpressFormat(Format):
     cookie_max_age: float | None = None
     name: str = field(default="express", init=False)
 
+    @property
+    def touches_on_save(self) -> bool:
+        """express-session slides ``cookie.expires`` on every request that saves."""
+        return True
+
     def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
         """Verify ``s:<sid>.<sig>`` against every secret (or take a plain sid without secrets)."""
         if "%" in value:
@@ -155,18 +162,17 @@ class ExpressFormat(Format):
         cookie = document.pop("cookie", None)
         if cookie is not None and not isinstance(cookie, dict):
             return Failure.corrupt("its 'cookie' field is not an object")
+        # No expiry check here: connect-redis slides only the key's TTL on an unchanged
+        # request, so a live session's stored cookie.expires can lie in the past. The key's
+        # existence is the verdict, as it is for express-session.
         meta: dict[str, Any] = {"cookie": cookie} if cookie is not None else {}
-        expires = _parse_expires((cookie or {}).get("expires"))
-        if expires is not None and expires <= now:
-            return Failure.expired(f"cookie.expires was {_iso(expires * 1000)}")
         return StoredSession(document, meta)
 
     def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
         """``JSON.stringify`` of data plus cookie, and connect-redis's TTL for it."""
-        document = dict(stored.data)
-        if "cookie" in stored.meta:
-            document.pop("cookie", None)
-            document["cookie"] = stored.meta["cookie"]
+        # express-session writes the cookie first; a socket's save keeps that layout.
+        document = {"cookie": stored.meta["cookie"]} if "cookie" in stored.meta else {}
+        document.update((k, v) for k, v in stored.data.items() if k != "cookie")
         try:
             text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as error:

@@ -36,6 +36,11 @@ class Format(abc.ABC):
         """Whether a socket can write this session back (it lives in a server-side store)."""
         return True
 
+    @property
+    def touches_on_save(self) -> bool:
+        """Whether the framework applies its rolling expiry on every save."""
+        return False
+
     @abc.abstractmethod
     def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
         """Verify one cookie value (already unquoted) and say what it refers to."""

@@ -57,7 +57,7 @@ def plan_save(
         if clashing:
             return Failure.conflict(clashing)
     merged = StoredSession(apply(current.data, changes), current.meta)
-    if touch:
+    if touch or fmt.touches_on_save:
         merged = fmt.touch(merged, now)
     return plan_write(fmt, sid, merged, now)
 

@@ -1,0 +1,70 @@
+"""What the async shell needs from a session store, and the in-memory store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from sessio.memory import MemoryTable
+
+__all__ = ["MemoryStore", "Store"]
+
+
+class Store(Protocol):
+    """A key-value store of session bytes with TTLs and an atomic compare-and-set."""
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes under `key`, or None."""
+        ...
+
+    async def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        """Store `value` under `key` for `ttl` seconds (None: no expiry)."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove `key`."""
+        ...
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        """Atomically: if `key` holds `expected`, write `value` (delete when None) and return
+        ``(True, value)``; otherwise change nothing and return ``(False, what it holds)``."""
+        ...
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds until `key` expires; None when it has no expiry or is absent."""
+        ...
+
+
+class MemoryStore:
+    """Sessions in this process's memory, with TTLs: for demos, tests and single processes.
+
+    `clock` (Unix seconds) decides expiry; tests pass a controllable one.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.table = MemoryTable(clock)
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes under `key`, or None."""
+        return self.table.get(key)
+
+    async def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        """Store `value` under `key` for `ttl` seconds (None: no expiry)."""
+        self.table.set(key, value, ttl)
+
+    async def delete(self, key: str) -> None:
+        """Remove `key`."""
+        self.table.delete(key)
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        """Write `value` only if `key` holds `expected` (see `Store.compare_and_set`)."""
+        return self.table.compare_and_set(key, expected, value, ttl)
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds until `key` expires."""
+        return self.table.ttl(key)

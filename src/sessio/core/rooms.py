@@ -1,0 +1,17 @@
+"""Names of the socket.io rooms that group the sockets of one session."""
+
+from __future__ import annotations
+
+import hashlib
+
+__all__ = ["session_room"]
+
+
+def session_room(session_id: str) -> str:
+    """The room every socket of session `session_id` joins.
+
+    The id is hashed: a session id is a bearer credential, and room names travel through the
+    client manager's pub/sub channel and into logs.
+    """
+    digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32]
+    return f"sessio:{digest}"

@@ -1,0 +1,229 @@
+# Generated from src/sessio/aio/sockets.py by scripts/unasync.py: edit that file instead.
+"""`SessionSockets`: python-socketio's `Server` handlers, each given its session."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+import socketio
+
+from sessio.core import Failure, Format, Minted, plan_create, resolve
+from sessio.core.rooms import session_room
+from sessio.errors import SessionError, error_for
+from sessio.sync.session import Session, open_session
+from sessio.sync.store import Store
+
+__all__ = ["SessionNamespace", "SessionSockets"]
+
+logger = logging.getLogger("sessio")
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+# The seed's event name for a new socket was "connection".
+_ALIASES = {"connection": "connect"}
+
+
+def _call(handler: Callable[..., Any], *args: Any) -> Any:
+    result = handler(*args)
+    return result
+
+
+class SessionSockets:
+    """Hands every handler of an `socketio.Server` the HTTP session of its socket.
+
+    ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
+    `sessio.Failure`) and `session` is None. Returning False or raising
+    ``ConnectionRefusedError`` refuses the connection. Other events are called
+    ``(sid, session, *args)``; ``disconnect`` as ``(sid, session, reason)``. The session is
+    loaded once, at connect; events reuse it without a store round trip.
+
+    With `require_session`, a socket without a valid session is refused before any handler
+    runs, and the client receives ``{"code": <failure code>}`` and nothing more.
+    """
+
+    def __init__(
+        self,
+        sio: socketio.Server,
+        store: Store,
+        fmt: Format,
+        *,
+        require_session: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sio = sio
+        self.store = store
+        self.fmt = fmt
+        self.require_session = require_session
+        self.clock = clock
+        self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
+        self._sessions: dict[tuple[str, str], Session | None] = {}
+
+    # -- registration -------------------------------------------------------------------
+
+    @overload
+    def on(self, event: str, handler: None = None, namespace: str = "/") -> Callable[[H], H]: ...
+    @overload
+    def on(self, event: str, handler: H, namespace: str = "/") -> H: ...
+
+    def on(
+        self, event: str, handler: H | None = None, namespace: str = "/"
+    ) -> H | Callable[[H], H]:
+        """Register `handler` for `event` in `namespace`; usable as a decorator."""
+
+        def register(function: H) -> H:
+            self._register(_ALIASES.get(event, event), function, namespace)
+            return function
+
+        return register if handler is None else register(handler)
+
+    def of(self, namespace: str) -> SessionNamespace:
+        """The same API bound to `namespace` (the seed's ``sessionSockets.of('/chat')``)."""
+        return SessionNamespace(self, namespace)
+
+    def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
+        if namespace not in self._handlers:
+            self._handlers[namespace] = {}
+            self.sio.on("connect", self._connect_handler(namespace), namespace=namespace)
+            self.sio.on("disconnect", self._disconnect_handler(namespace), namespace=namespace)
+        self._handlers[namespace][event] = handler
+        if event not in ("connect", "disconnect"):
+            self.sio.on(event, self._event_handler(namespace, event), namespace=namespace)
+
+    # Wrappers are plain `async def` functions: python-socketio awaits a handler only when
+    # inspect.iscoroutinefunction says so, and the connect wrapper takes exactly three
+    # positionals so that a TypeError inside user code is not retried with two.
+
+    def _connect_handler(self, namespace: str) -> Callable[..., Any]:
+        def connect(sid: str, environ: dict[str, Any], auth: Any) -> Any:
+            opened = self._open(environ)
+            err, session = (opened, None) if isinstance(opened, Failure) else (None, opened)
+            if err is not None:
+                logger.info("socket %s on %s has no session: %s", sid, namespace, err.code)
+                if self.require_session:
+                    raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
+            self._sessions[(namespace, sid)] = session
+            handler = self._handlers[namespace].get("connect")
+            try:
+                result = None if handler is None else _call(handler, err, sid, session)
+            except BaseException:
+                self._sessions.pop((namespace, sid), None)
+                raise
+            if result is False:
+                self._sessions.pop((namespace, sid), None)
+            elif session is not None and session.id is not None:
+                self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            return result
+
+        return connect
+
+    def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
+        def disconnect(sid: str, reason: Any) -> Any:
+            session = self._sessions.pop((namespace, sid), None)
+            handler = self._handlers[namespace].get("disconnect")
+            if handler is None:
+                return None
+            try:
+                return _call(handler, sid, session, reason)
+            except TypeError:
+                # python-socketio would retry a TypeError with one argument fewer.
+                logger.exception("disconnect handler failed")
+                return None
+
+        return disconnect
+
+    def _event_handler(self, namespace: str, event: str) -> Callable[..., Any]:
+        if event == "*":
+
+            def catch_all(name: str, sid: str, *args: Any) -> Any:
+                session = self._sessions.get((namespace, sid))
+                return _call(self._handlers[namespace]["*"], name, sid, session, *args)
+
+            return catch_all
+
+        def handle(sid: str, *args: Any) -> Any:
+            session = self._sessions.get((namespace, sid))
+            return _call(self._handlers[namespace][event], sid, session, *args)
+
+        return handle
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def _open(self, environ: Mapping[str, Any]) -> Session | Failure:
+        verdict = resolve(environ.get("HTTP_COOKIE"), self.fmt, self.clock())
+        return open_session(verdict, self.store, self.fmt, self.clock)
+
+    def session(self, sid: str, namespace: str = "/") -> Session | None:
+        """The live session object that socket `sid`'s handlers receive (None if none)."""
+        return self._sessions.get((namespace, sid))
+
+    def get_session(self, sid: str, namespace: str = "/") -> Session:
+        """A fresh load, from the store, of the session of socket `sid` in `namespace`.
+
+        Works for any socket connected to this server, also in namespaces without sessio
+        handlers. Raises `sessio.SessionError` with the failure (``not-connected`` when there
+        is no such socket).
+        """
+        environ = self.sio.get_environ(sid, namespace=namespace)
+        if environ is None:
+            raise SessionError(
+                Failure("not-connected", f"no socket {sid!r} is connected in {namespace!r}")
+            )
+        opened = self._open(environ)
+        if isinstance(opened, Failure):
+            raise error_for(opened)
+        return opened
+
+    def create(self, data: Mapping[str, Any] | None = None) -> Minted:
+        """Store a new session holding `data`; returns its id and the browser's cookie pair."""
+        plan = plan_create(self.fmt, secrets.token_bytes(24), data or {}, self.clock())
+        if isinstance(plan, Failure):
+            raise error_for(plan)
+        write = plan.write
+        if write.value is not None:
+            try:
+                self.store.set(write.key, write.value, write.ttl)
+            except Exception as error:
+                logger.warning("session store failed on create", exc_info=True)
+                raise SessionError(Failure.store_unavailable(error)) from error
+        return plan.minted
+
+    # -- sockets grouped by session -----------------------------------------------------
+
+    def room(self, session_id: str) -> str:
+        """The room that every socket of session `session_id` is in."""
+        return session_room(session_id)
+
+    def emit_to_session(
+        self, session_id: str, event: str, data: Any = None, namespace: str = "/"
+    ) -> None:
+        """Emit `event` to every socket (every tab) of session `session_id`."""
+        self.sio.emit(event, data, room=self.room(session_id), namespace=namespace)
+
+
+class SessionNamespace:
+    """`SessionSockets` bound to one namespace, as returned by ``sessions.of(ns)``."""
+
+    def __init__(self, owner: SessionSockets, namespace: str) -> None:
+        self.owner = owner
+        self.namespace = namespace
+
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[H], H]: ...
+    @overload
+    def on(self, event: str, handler: H) -> H: ...
+
+    def on(self, event: str, handler: H | None = None) -> H | Callable[[H], H]:
+        """Register `handler` for `event` in this namespace; usable as a decorator."""
+        return self.owner.on(event, handler, namespace=self.namespace)
+
+    def get_session(self, sid: str) -> Session:
+        """A fresh load of the session of socket `sid` in this namespace."""
+        return self.owner.get_session(sid, namespace=self.namespace)
+
+    def session(self, sid: str) -> Session | None:
+        """The live session object of socket `sid` in this namespace."""
+        return self.owner.session(sid, namespace=self.namespace)
