@@ -107,6 +107,17 @@ class Failure:
         return cls("corrupt-session", f"the stored session cannot be decoded: {why}.")
 
     @classmethod
+    def unsafe_pickle(cls, fmt: str) -> Failure:
+        """The store holds a pickle, and unpickling was not allowed."""
+        return cls(
+            "unsafe-format",
+            f"the {fmt} session is stored as a pickle, and sessio does not unpickle unless told "
+            "to: unpickling store bytes runs code chosen by whoever can write the store. If "
+            f"only your own application can write it, opt in with {fmt}(..., allow_pickle=True);"
+            " otherwise switch the web app to a JSON serializer or store.",
+        )
+
+    @classmethod
     def store_unavailable(cls, error: BaseException) -> Failure:
         """The store raised; only the exception's type is kept, never its text."""
         return cls(
