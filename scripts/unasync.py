@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-FILES = ["session.py", "sockets.py", "store.py"]
+FILES = ["redis_store.py", "session.py", "sockets.py", "store.py"]
 
 # Longest first where one replacement's text contains another's.
 REPLACEMENTS = [
@@ -27,6 +27,7 @@ REPLACEMENTS = [
     ("AsyncSessionNamespace", "SessionNamespace"),
     ("AsyncSession", "Session"),
     ("sessio.aio", "sessio.sync"),
+    ("redis.asyncio", "redis"),
     ("import anyio", "import threading"),
     ("anyio.Lock()", "threading.RLock()"),
     ("async with ", "with "),

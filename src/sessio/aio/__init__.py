@@ -1,7 +1,28 @@
 """The asyncio shell: `AsyncSessionSockets` over ``socketio.AsyncServer``, async stores."""
 
+from typing import TYPE_CHECKING
+
 from sessio.aio.session import AsyncSession
 from sessio.aio.sockets import AsyncSessionNamespace, AsyncSessionSockets
 from sessio.aio.store import MemoryStore, Store
 
-__all__ = ["AsyncSession", "AsyncSessionNamespace", "AsyncSessionSockets", "MemoryStore", "Store"]
+if TYPE_CHECKING:
+    from sessio.aio.redis_store import RedisStore
+
+__all__ = [
+    "AsyncSession",
+    "AsyncSessionNamespace",
+    "AsyncSessionSockets",
+    "MemoryStore",
+    "RedisStore",
+    "Store",
+]
+
+
+def __getattr__(name: str) -> object:
+    # RedisStore needs the optional redis package (sessio[redis]): imported when first asked for.
+    if name == "RedisStore":
+        from sessio.aio.redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

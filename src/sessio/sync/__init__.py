@@ -1,7 +1,21 @@
 """The sync shell: `SessionSockets` over ``socketio.Server`` (threading, eventlet, gevent)."""
 
+from typing import TYPE_CHECKING
+
 from sessio.sync.session import Session
 from sessio.sync.sockets import SessionNamespace, SessionSockets
 from sessio.sync.store import MemoryStore, Store
 
-__all__ = ["MemoryStore", "Session", "SessionNamespace", "SessionSockets", "Store"]
+if TYPE_CHECKING:
+    from sessio.sync.redis_store import RedisStore
+
+__all__ = ["MemoryStore", "RedisStore", "Session", "SessionNamespace", "SessionSockets", "Store"]
+
+
+def __getattr__(name: str) -> object:
+    # RedisStore needs the optional redis package (sessio[redis]): imported when first asked for.
+    if name == "RedisStore":
+        from sessio.sync.redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
