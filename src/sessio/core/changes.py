@@ -42,13 +42,19 @@ class Changes:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (``1``, ``1.0`` and ``True`` differ)."""
+    """Equal and of the same types all the way down (``1``, ``1.0`` and ``True`` differ).
+
+    Floats compare as values, except that NaN is the same as NaN.
+    """
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        # NaN is unequal to itself; a NaN left alone (or replaced by one) is no change.
+        return bool(b != b)
     return bool(a == b)
 
 

@@ -16,6 +16,8 @@ __all__ = ["parse_cookie_header", "unquote"]
 # A comma separates two joined headers only when a cookie name and "=" follow it; a comma
 # inside a value (e.g. "a=1,2") stays part of the value.
 _JOINED = re.compile(r",\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+# A complete quoted value (leading whitespace allowed) that a separator or the end follows.
+_QUOTED = re.compile(r'\s*"(?:[^"\\]|\\.)*"(?=\s*(?:;|,|\Z))', re.DOTALL)
 _ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 
 
@@ -30,21 +32,29 @@ def unquote(value: str) -> str:
 
 
 def _split_pairs(header: str) -> list[str]:
-    """Split at ``;`` and at joining commas, but never inside a quoted value."""
+    """Split at ``;`` and at joining commas, but never inside a quoted value.
+
+    A quote opens a quoted value only at the start of a value, and only when its closing quote
+    is followed by a separator or the end: browsers accept a ``"`` anywhere in a value, and a
+    stray quote must not hide the cookies that follow it.
+    """
     pieces: list[str] = []
     start = 0
-    quoted = False
+    in_value = False
     i = 0
     n = len(header)
     while i < n:
         ch = header[i]
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "\\" and quoted:
-            i += 1
-        elif not quoted and (ch == ";" or (ch == "," and _JOINED.match(header, i))):
+        if ch == ";" or (ch == "," and _JOINED.match(header, i)):
             pieces.append(header[start:i])
             start = i + 1
+            in_value = False
+        elif ch == "=" and not in_value:
+            in_value = True
+            quoted = _QUOTED.match(header, i + 1)
+            if quoted:
+                i = quoted.end()
+                continue
         i += 1
     pieces.append(header[start:])
     return pieces

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +42,8 @@ from sessio.core.values import ClientSession, Encoded, SessionRef, StoredSession
 __all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
 
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def decode_uri_component(value: str) -> str | None:
@@ -89,10 +91,18 @@ def unsign(signed: str, secrets: Sequence[str | bytes]) -> tuple[str, int] | Non
     return found
 
 
-def _iso(ms: float) -> str:
-    """``Date.prototype.toISOString`` of a millisecond timestamp."""
-    moment = datetime.fromtimestamp(math.floor(ms) / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+def _iso_after(now: float, ms: float) -> str | None:
+    """``new Date(now * 1000 + ms).toJSON()``: None (JSON's null) for an invalid date.
+
+    Store bytes are anyone's who can write the store, so `ms` may be absurd (1e300, or the
+    Infinity that `json.loads` accepts); such a date is null, as it is in JavaScript (which
+    also has the years 10000 to 275760, where this gives null as well).
+    """
+    try:
+        moment = _EPOCH + timedelta(milliseconds=math.floor(now * 1000 + ms))
+    except (OverflowError, ValueError):
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse_expires(value: Any) -> float | None:
@@ -155,7 +165,7 @@ class ExpressFormat(Format):
         """The JSON session; its ``cookie`` object goes to `meta`."""
         try:
             document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:
             return Failure.corrupt(f"not JSON ({type(error).__name__})")
         if not isinstance(document, dict):
             return Failure.corrupt("the JSON is not an object")
@@ -175,8 +185,11 @@ class ExpressFormat(Format):
         document.update((k, v) for k, v in stored.data.items() if k != "cookie")
         try:
             text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, RecursionError) as error:
             return Failure.unserializable(self.name, f"{type(error).__name__}: {error}")
+        # JSON.stringify escapes lone surrogates (which a socket.io payload can carry);
+        # raw, they cannot be written as UTF-8.
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
         cookie = stored.meta.get("cookie")
         expires = _parse_expires(cookie.get("expires")) if isinstance(cookie, Mapping) else None
         ttl = self.ttl if expires is None else math.ceil(expires - now)
@@ -187,7 +200,7 @@ class ExpressFormat(Format):
         cookie: dict[str, Any] = {"originalMaxAge": None, "expires": None}
         if self.cookie_max_age is not None:
             cookie["originalMaxAge"] = self.cookie_max_age * 1000
-            cookie["expires"] = _iso(now * 1000 + self.cookie_max_age * 1000)
+            cookie["expires"] = _iso_after(now, self.cookie_max_age * 1000)
         cookie.update({"httpOnly": True, "path": "/"})
         return StoredSession({k: v for k, v in data.items() if k != "cookie"}, {"cookie": cookie})
 
@@ -199,7 +212,7 @@ class ExpressFormat(Format):
         max_age = cookie.get("originalMaxAge")
         if not isinstance(max_age, int | float) or isinstance(max_age, bool):
             return stored
-        slid = {**cookie, "expires": _iso(now * 1000 + max_age)}
+        slid = {**cookie, "expires": _iso_after(now, max_age)}
         return StoredSession(stored.data, {**stored.meta, "cookie": slid})
 
     def new_sid(self, entropy: bytes) -> str:
