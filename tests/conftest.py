@@ -1,0 +1,21 @@
+"""Shared pytest configuration.
+
+``tests/`` is not a package: pytest puts this directory on ``sys.path`` (rootdir-relative
+"prepend" import mode), so test modules import the helpers as ``servers`` and ``redis_server``.
+
+Fixtures registered here: ``redis_server`` (a private redis-server per test) and
+``redis_server_session`` (one per session).
+
+Nothing global for anyio: async tests mark themselves ``@pytest.mark.anyio``. Note that since
+anyio 4.12 the plugin's default ``anyio_backend`` fixture is parametrized over every installed
+backend, so with trio installed an unpinned test runs twice, on asyncio and on trio. A module
+that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it::
+
+    @pytest.fixture
+    def anyio_backend() -> str:
+        return "asyncio"
+"""
+
+from redis_server import redis_server, redis_server_session
+
+__all__ = ["redis_server", "redis_server_session"]

@@ -1,0 +1,25 @@
+import logging
+from typing import Any
+
+from .pubsub_manager import PubSubManager
+
+def parse_redis_sentinel_url(
+    url: str,
+) -> tuple[list[tuple[str, int]], str | None, dict[str, Any]]: ...
+
+class RedisManager(PubSubManager):
+    redis_url: str
+    redis_options: dict[str, Any]
+    connected: bool
+    redis: Any
+    pubsub: Any
+    def __init__(
+        self,
+        url: str = "redis://localhost:6379/0",
+        channel: str = "socketio",
+        write_only: bool = False,
+        logger: logging.Logger | None = None,
+        json: Any = None,
+        redis_options: dict[str, Any] | None = None,
+    ) -> None: ...
+    def initialize(self) -> None: ...
