@@ -21,6 +21,7 @@ FailureCode = Literal[
     "session-not-found",
     "corrupt-session",
     "unsafe-format",
+    "missing-dependency",
     "store-unavailable",
     "read-only",
     "unserializable",
@@ -115,6 +116,15 @@ class Failure:
             "to: unpickling store bytes runs code chosen by whoever can write the store. If "
             f"only your own application can write it, opt in with {fmt}(..., allow_pickle=True);"
             " otherwise switch the web app to a JSON serializer or store.",
+        )
+
+    @classmethod
+    def missing_dependency(cls, package: str, extra: str, needed_for: str) -> Failure:
+        """An optional package that this format needs is not installed."""
+        return cls(
+            "missing-dependency",
+            f"{needed_for} needs the {package!r} package, which is not installed: "
+            f"pip install 'sessio[{extra}]'.",
         )
 
     @classmethod
