@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_cookie_header", "unquote"]
+__all__ = ["find_cookie", "parse_cookie_header", "unquote"]
 
 # A comma separates two joined headers only when a cookie name and "=" follow it; a comma
 # inside a value (e.g. "a=1,2") stays part of the value.
 _JOINED = re.compile(r",\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+_SEPARATOR = re.compile(r";|,(?=\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
 # A complete quoted value (leading whitespace allowed) that a separator or the end follows.
 _QUOTED = re.compile(r'\s*"(?:[^"\\]|\\.)*"(?=\s*(?:;|,|\Z))', re.DOTALL)
 _ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
@@ -38,6 +39,9 @@ def _split_pairs(header: str) -> list[str]:
     is followed by a separator or the end: browsers accept a ``"`` anywhere in a value, and a
     stray quote must not hide the cookies that follow it.
     """
+    if '"' not in header:
+        # Without quotes there is nothing to skip over: let the regex engine split.
+        return _SEPARATOR.split(header)
     pieces: list[str] = []
     start = 0
     in_value = False
@@ -76,3 +80,26 @@ def parse_cookie_header(header: str) -> dict[str, str]:
             continue
         cookies[name] = unquote(value.strip())
     return cookies
+
+
+def find_cookie(header: str, name: str) -> str | None:
+    """The (unquoted) value of the first cookie called `name` in `header`, or None.
+
+    The same answer as ``parse_cookie_header(header).get(name)``, found without splitting the
+    whole header when it holds no quotes or commas: this runs on every handshake.
+    """
+    if not isinstance(header, str) or not header or not name:
+        return None
+    if '"' in header or "," in header:
+        return parse_cookie_header(header).get(name)
+    at = header.find(name)
+    while at >= 0:
+        before = header[:at].rstrip()
+        after = at + len(name)
+        rest = header[after:].lstrip()
+        # A name starts a piece (after ";" or at the start) and "=" follows it.
+        if (not before or before[-1] == ";") and rest.startswith("="):
+            end = rest.find(";")
+            return unquote((rest[1:] if end < 0 else rest[1:end]).strip())
+        at = header.find(name, after)
+    return None

@@ -18,9 +18,12 @@ Facts, from the modules' own code:
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import math
 import re
+import string
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +36,6 @@ from sessio.core.format import Format
 from sessio.core.signing import (
     b64encode_std_nopad,
     b64encode_url_nopad,
-    constant_time_equal,
     hmac_digest,
     to_bytes,
 )
@@ -41,34 +43,29 @@ from sessio.core.values import ClientSession, Encoded, SessionRef, StoredSession
 
 __all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
 
-_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_HEX_BYTE = {a + b: bytes((int(a + b, 16),)) for a in string.hexdigits for b in string.hexdigits}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def decode_uri_component(value: str) -> str | None:
     """JavaScript's ``decodeURIComponent``: None where it would throw (bad ``%`` or UTF-8)."""
-    parts: list[str] = []
-    i = 0
-    n = len(value)
-    while i < n:
-        j = value.find("%", i)
-        if j < 0:
-            parts.append(value[i:])
-            break
-        parts.append(value[i:j])
-        run = bytearray()
-        while j < n and value[j] == "%":
-            if not _PERCENT.match(value, j):
+    if "%" not in value:
+        return value
+    # Percent-escapes are UTF-8 bytes; raw characters encode to whole UTF-8 sequences, so
+    # decoding the joined bytes fails exactly where decodeURIComponent throws.
+    first, *rest = value.split("%")
+    try:
+        chunks = [first.encode("utf-8")]
+        for part in rest:
+            byte = _HEX_BYTE.get(part[:2])
+            if byte is None:
                 return None
-            run.append(int(value[j + 1 : j + 3], 16))
-            j += 3
-        try:
-            parts.append(run.decode("utf-8"))
-        except UnicodeDecodeError:
-            return None
-        i = j
-    return "".join(parts)
+            chunks.append(byte)
+            chunks.append(part[2:].encode("utf-8"))
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeError:
+        return None
 
 
 def sign(value: str, secret: str | bytes) -> str:
@@ -78,15 +75,22 @@ def sign(value: str, secret: str | bytes) -> str:
 
 
 def unsign(signed: str, secrets: Sequence[str | bytes]) -> tuple[str, int] | None:
-    """The value and the index of the secret that signed it, or None when none did."""
+    """The value and the index of the secret that signed it, or None when none did.
+
+    cookie-signature compares ``sign(value)`` with the whole input; as the input starts with
+    ``value``, comparing the signatures alone is the same test.
+    """
     dot = signed.rfind(".")
     if dot < 0:
         return None
     value = signed[:dot]
+    message = value.encode("utf-8")
+    given = signed[dot + 1 :].encode("utf-8", "replace")
     found: tuple[str, int] | None = None
     for index, secret in enumerate(secrets):
+        expected = base64.b64encode(hmac.digest(to_bytes(secret), message, "sha256")).rstrip(b"=")
         # Every secret is tried, so the time taken does not say which one matched.
-        if constant_time_equal(sign(value, secret), signed) and found is None:
+        if hmac.compare_digest(expected, given) and found is None:
             found = (value, index)
     return found
 
@@ -127,7 +131,7 @@ def _secrets(value: Sequence[str | bytes] | str | bytes) -> tuple[str | bytes, .
 class ExpressFormat(Format):
     """express-session's cookie with connect-redis's store layout. Build with `express`."""
 
-    secrets: tuple[str | bytes, ...] = field(converter=_secrets)
+    secrets: tuple[str | bytes, ...] = field(converter=_secrets, repr=False)
     key: str = "connect.sid"
     prefix: str = "sess:"
     ttl: int = 86400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sessio.core.cookies import parse_cookie_header
+from sessio.core.cookies import find_cookie, parse_cookie_header
 from sessio.core.failures import Failure
 from sessio.core.format import Format
 from sessio.core.values import ClientSession, SessionRef, StoredSession
@@ -18,10 +18,9 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     Returns `SessionRef` (a server-side session to load), `ClientSession` (the session is the
     cookie) or a `Failure`; never raises.
     """
-    cookies = parse_cookie_header(cookie_header or "")
-    value = cookies.get(fmt.key)
+    value = find_cookie(cookie_header or "", fmt.key)
     if value is None:
-        return Failure.no_cookie(fmt.key, cookies)
+        return Failure.no_cookie(fmt.key, parse_cookie_header(cookie_header or ""))
     try:
         return fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash

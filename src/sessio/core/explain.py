@@ -1,0 +1,77 @@
+"""A handshake, step by step: what ``sessio inspect`` shows a developer."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from sessio.core.cookies import parse_cookie_header
+from sessio.core.failures import Failure
+from sessio.core.format import Format
+from sessio.core.handshake import Verdict, resolve
+from sessio.core.values import ClientSession, SessionRef
+
+__all__ = ["Explanation", "Step", "explain"]
+
+# Which step a failure belongs to, so that the walk-through stops where it went wrong.
+_STEP_OF_CODE = {
+    "no-cookie": "cookie",
+    "malformed-cookie": "cookie",
+    "unsigned-cookie": "signature",
+    "bad-signature": "signature",
+    "expired": "expiry",
+}
+
+
+@frozen
+class Step:
+    """One step of the handshake: its `label`, whether it passed, and what was seen."""
+
+    label: str
+    ok: bool
+    detail: str
+
+
+@frozen
+class Explanation:
+    """The steps up to the verdict, and the verdict `resolve` gives for the same input."""
+
+    steps: tuple[Step, ...]
+    verdict: Verdict
+
+
+def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
+    """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets)."""
+    names = list(parse_cookie_header(cookie_header or ""))
+    verdict = resolve(cookie_header, fmt, now)
+    steps: list[Step] = []
+    failed_at = _STEP_OF_CODE.get(verdict.code, "") if isinstance(verdict, Failure) else ""
+    if failed_at == "cookie":
+        steps.append(Step("cookie", False, verdict.message if isinstance(verdict, Failure) else ""))
+        return Explanation(tuple(steps), verdict)
+    others = [n for n in names if n != fmt.key]
+    seen = f" (other cookies: {', '.join(others)})" if others else ""
+    steps.append(Step("cookie", True, f"found {fmt.key!r}{seen}"))
+    if failed_at == "signature" and isinstance(verdict, Failure):
+        steps.append(Step("signature", False, verdict.message))
+        return Explanation(tuple(steps), verdict)
+    index = verdict.secret_index if isinstance(verdict, SessionRef | ClientSession) else None
+    steps.append(
+        Step(
+            "signature",
+            True,
+            "not signed (no secrets configured)"
+            if index is None
+            else f"verified by secret #{index} of the configured secrets",
+        )
+    )
+    if failed_at == "expiry" and isinstance(verdict, Failure):
+        steps.append(Step("expiry", False, verdict.message))
+        return Explanation(tuple(steps), verdict)
+    if isinstance(verdict, Failure):
+        steps.append(Step("decode", False, verdict.message))
+    elif isinstance(verdict, SessionRef):
+        steps.append(Step("session", True, f"server-side session, store key {verdict.key!r}"))
+    else:
+        issued = "" if verdict.issued_at is None else f", issued at {verdict.issued_at:.0f}"
+        steps.append(Step("session", True, f"session lives in the cookie (read-only){issued}"))
+    return Explanation(tuple(steps), verdict)
