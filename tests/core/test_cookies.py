@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessio.core.cookies import parse_cookie_header, unquote
+from sessio.core.cookies import find_cookie, parse_cookie_header, unquote
 
 # RFC 6265 token characters (a cookie name) and cookie-octets (an unquoted cookie value).
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -149,3 +149,19 @@ def test_the_last_cookie_is_found_whatever_quotes_come_before(
 ) -> None:
     header = join([*others.items(), ("connect.sid", sid)], [sep])
     assert parse_cookie_header(header)["connect.sid"] == sid
+
+
+@settings(max_examples=600)
+@given(awkward_text, st.sampled_from(["a", "ab", "b", "connect.sid", "S"]))
+def test_find_cookie_answers_as_the_full_parse_does(header: str, name: str) -> None:
+    # find_cookie is the handshake's fast path; it must never disagree with the parser.
+    assert find_cookie(header, name) == parse_cookie_header(header).get(name)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(names, values), max_size=6), separators, names)
+def test_find_cookie_on_well_formed_headers(
+    pairs: list[tuple[str, str]], sep: str, name: str
+) -> None:
+    header = sep.join(f"{n}={v}" for n, v in pairs)
+    assert find_cookie(header, name) == parse_cookie_header(header).get(name)
