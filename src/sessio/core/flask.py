@@ -72,20 +72,42 @@ def _untag_dict(value: Any) -> Any:
     return {key[:-2]: value[key]}
 
 
+class _Markup(str):
+    """Stands in for ``markupsafe.Markup`` while untagging, with Markup's ``repr``: ``str()``
+    of a container that holds one shows it (``{" m": [{" m": "x"}]}``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Markup({super().__repr__()})"
+
+
 _TAGS: dict[str, Callable[[Any], Any]] = {
     " di": _untag_dict,
     " t": tuple,
     " b": base64.b64decode,
-    # Markup(x) is str(x) with a type that marks it as safe HTML; a plain str is the safe
-    # reading for a socket, and compares equal.
-    " m": str,
+    " m": _Markup,
     " u": uuid.UUID,
     " d": _parse_date,
 }
 
 
+def _plain(value: Any) -> Any:
+    # Markup marks a str as safe HTML; a socket gets plain str, which compares equal.
+    if isinstance(value, _Markup):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
 def untag(value: Any) -> Any:
-    """``TaggedJSONSerializer._untag_scan``: JSON-loaded `value` with Flask's tags turned back.
+    """``TaggedJSONSerializer._untag_scan``: JSON-loaded `value` with Flask's tags turned back
+    (Markup as a private str subclass; `load_payload` hands out plain str).
 
     Raises where Flask's would (a malformed tag), including ``RecursionError``.
     """
@@ -128,7 +150,7 @@ def load_payload(payload: bytes) -> dict[str, Any] | str:
             return f"the payload does not decompress (or inflates past {MAX_DECOMPRESSED} bytes)"
         data = inflated
     try:
-        document = untag(json.loads(data.decode("utf-8")))
+        document = _plain(untag(json.loads(data.decode("utf-8"))))
     except RecursionError:
         return "the payload nests too deeply"
     except Exception as error:  # Flask turns any error here into BadPayload
