@@ -1,9 +1,118 @@
-"""Session formats, one constructor per framework (re-exported from `sessio.core`).
+"""Session formats: one constructor per web framework, each taking that framework's settings.
 
-``formats.express(secrets=[...])`` is express-session with connect-redis's store layout.
+=================  ==========================================================  ===========
+constructor        framework                                                    socket can
+=================  ==========================================================  ===========
+`express`          express-session + cookie-signature + connect-redis           write
+`flask`            Flask's default signed-cookie session                        read
+`flask_session`    Flask-Session 0.8 (Redis backend, msgpack or JSON)           write
+`starlette`        Starlette / FastAPI ``SessionMiddleware``                    read
+`django`           Django sessions (``signed_cookies``; ``db``/``file``/``cache``)  read / write
+`aiohttp`          aiohttp-session (simple, encrypted cookie; Redis)            read / write
+=================  ==========================================================  ===========
+
+The formats live in `sessio.core` (they are pure); this module gathers them, and `by_name`
+builds one from the names and options that ``sessio inspect`` takes on its command line.
 """
 
-from sessio.core.express import ExpressFormat, express
-from sessio.core.format import Format
+from __future__ import annotations
 
-__all__ = ["ExpressFormat", "Format", "express"]
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sessio.core.aiohttp import AiohttpFormat, aiohttp
+from sessio.core.django import DjangoFormat, django
+from sessio.core.express import ExpressFormat, express
+from sessio.core.flask import FlaskFormat, flask
+from sessio.core.flask_session import FlaskSessionFormat, flask_session
+from sessio.core.format import Format
+from sessio.core.starlette import StarletteFormat, starlette
+
+__all__ = [
+    "NAMES",
+    "AiohttpFormat",
+    "DjangoFormat",
+    "ExpressFormat",
+    "FlaskFormat",
+    "FlaskSessionFormat",
+    "Format",
+    "StarletteFormat",
+    "aiohttp",
+    "by_name",
+    "django",
+    "express",
+    "flask",
+    "flask_session",
+    "starlette",
+]
+
+
+def _last_is_current(
+    build: Callable[..., Format],
+) -> Callable[[Sequence[str], dict[str, Any]], Format]:
+    # Flask and Django: like SECRET_KEY_FALLBACKS + [SECRET_KEY], the last secret is current.
+    def make(secrets: Sequence[str], options: dict[str, Any]) -> Format:
+        if secrets:
+            options = {"secret_key": secrets[-1], "fallbacks": list(secrets[:-1]), **options}
+        return build(**options)
+
+    return make
+
+
+def _single(build: Callable[..., Format], name: str) -> Callable[..., Format]:
+    def make(secrets: Sequence[str], options: dict[str, Any]) -> Format:
+        if len(secrets) > 1:
+            raise ValueError(f"this format takes one secret, not {len(secrets)}")
+        if secrets:
+            options = {name: secrets[0], **options}
+        return build(**options)
+
+    return make
+
+
+def _express(secrets: Sequence[str], options: dict[str, Any]) -> Format:
+    return express(secrets=list(secrets), **options)
+
+
+def _aiohttp(secrets: Sequence[str], options: dict[str, Any]) -> Format:
+    if secrets:
+        options = {"fernet_key": list(secrets), "storage": "encrypted", **options}
+    return aiohttp(**options)
+
+
+#: Format names as ``sessio inspect --format`` takes them.
+NAMES: Mapping[str, Callable[[Sequence[str], dict[str, Any]], Format]] = {
+    "express": _express,
+    "flask": _last_is_current(flask),
+    "flask-session": _single(flask_session, "secret_key"),
+    "starlette": _single(starlette, "secret_key"),
+    "django": _last_is_current(django),
+    "aiohttp": _aiohttp,
+}
+
+
+def option_value(text: str) -> Any:
+    """A command-line option value: ``none``, ``true``/``false``, a number, or the text."""
+    lowered = text.lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    return text
+
+
+def by_name(name: str, secrets: Sequence[str] = (), options: Mapping[str, str] = {}) -> Format:
+    """The format `name` (see `NAMES`) built from `secrets` and ``key=value`` `options`.
+
+    For Flask and Django the last secret is the current key and the others its fallbacks;
+    for express any may verify and the first signs. Raises ValueError or TypeError when the
+    name, a secret or an option does not fit.
+    """
+    if name not in NAMES:
+        raise ValueError(f"unknown format {name!r}; one of: {', '.join(NAMES)}")
+    return NAMES[name](secrets, {k.replace("-", "_"): option_value(v) for k, v in options.items()})
