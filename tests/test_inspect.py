@@ -1,0 +1,159 @@
+"""``sessio inspect``: real frameworks' cookies, a real store, the documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import flask
+import pytest
+import redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from redis_server import RedisServer
+from sessio import formats
+from sessio.inspect import main
+from sessio.sync import RedisStore, SessionSockets
+
+
+def inspect_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    code = main([*argv, "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1, out  # exactly one JSON object
+    document: dict[str, Any] = json.loads(out[0])
+    return code, document
+
+
+def flask_cookie(secret: str, data: dict[str, Any]) -> str:
+    app = flask.Flask(__name__)
+    app.secret_key = secret
+
+    @app.route("/login")
+    def login() -> str:
+        flask.session.update(data)
+        return "ok"
+
+    response = app.test_client().get("/login")
+    return response.headers["Set-Cookie"].split(";")[0]
+
+
+def test_flask_cookie_read_only_with_tagged_values(capsys: pytest.CaptureFixture[str]) -> None:
+    marker = uuid.UUID("12345678123456781234567812345678")
+    cookie = flask_cookie("s3cret", {"user": "zoë", "pair": (1, 2), "id": marker, "raw": b"\x00"})
+    code, doc = inspect_json(
+        capsys, "--format", "flask", "--cookie", f"x=1; {cookie}", "--secret", "s3cret"
+    )
+    assert code == 0
+    assert doc == {
+        "ok": True,
+        "sid": None,
+        "data": {
+            "user": "zoë",
+            "pair": {"$tuple": [1, 2]},
+            "id": {"$uuid": marker.hex},
+            "raw": {"$bytes": "AA=="},
+        },
+        "read_only": True,
+    }
+
+
+def test_rotated_secret_is_accepted_and_wrong_one_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cookie = flask_cookie("old", {"user": "a"})
+    code, doc = inspect_json(
+        capsys, "--format", "flask", "--cookie", cookie, "--secret", "old", "--secret", "new"
+    )
+    assert (code, doc["ok"]) == (0, True)
+    code, doc = inspect_json(capsys, "--format", "flask", "--cookie", cookie, "--secret", "other")
+    assert (code, doc["ok"], doc["code"]) == (1, False, "bad-signature")
+    assert "other" not in doc["message"] and cookie.split("=", 1)[1] not in doc["message"]
+
+
+def test_starlette_age_check_can_be_turned_off(capsys: pytest.CaptureFixture[str]) -> None:
+    async def login(request: Request) -> JSONResponse:
+        request.session["user"] = "bob"
+        return JSONResponse({})
+
+    app = Starlette(
+        routes=[Route("/login", login)],
+        middleware=[Middleware(SessionMiddleware, secret_key="k", max_age=60)],
+    )
+    cookie = TestClient(app).get("/login").headers["set-cookie"].split(";")[0]
+    later = str(time.time() + 3600)
+    args = ["--format", "starlette", "--cookie", cookie, "--secret", "k", "--now", later]
+    code, doc = inspect_json(capsys, *args, "--option", "max_age=60")
+    assert (code, doc["code"]) == (1, "expired")
+    code, doc = inspect_json(capsys, *args, "--option", "max_age=none")
+    assert (code, doc["data"]) == (0, {"user": "bob"})
+
+
+def test_missing_cookie_names_what_was_there(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--format", "express", "--cookie", "sid=abc; theme=dark", "--secret", "k"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "no-cookie" in out and "'sid'" in out and "'theme'" in out and "abc" not in out
+
+
+def test_express_session_in_a_real_redis(
+    capsys: pytest.CaptureFixture[str], redis_server: RedisServer
+) -> None:
+    import socketio
+
+    fmt = formats.express(secrets=["new", "old"], prefix="app:")
+    sessions = SessionSockets(
+        socketio.Server(async_mode="threading"), RedisStore(redis_server.client()), fmt
+    )
+    minted = sessions.create({"user": "carol"})
+    base = ["--format", "express", "--cookie", minted.cookie, "--secret", "old", "--secret", "new"]
+    code, doc = inspect_json(capsys, *base, "--option", "prefix=app:", "--store", redis_server.url)
+    assert code == 0
+    assert doc == {"ok": True, "sid": minted.sid, "data": {"user": "carol"}, "read_only": False}
+
+    code = main([*base, "--option", "prefix=app:", "--store", redis_server.url])
+    out = capsys.readouterr().out
+    assert code == 0 and "secret #1" in out and "expires in" in out
+
+    code, doc = inspect_json(capsys, *base, "--store", redis_server.url)  # wrong prefix
+    assert (code, doc["code"]) == (1, "session-not-found")
+    redis.Redis.from_url(redis_server.url).delete(f"app:{minted.sid}")
+    code, doc = inspect_json(capsys, *base, "--option", "prefix=app:", "--store", redis_server.url)
+    assert (code, doc["code"]) == (1, "session-not-found")
+
+
+def test_store_down_is_store_unavailable(capsys: pytest.CaptureFixture[str]) -> None:
+    from servers import free_port
+
+    fmt = formats.express(secrets=["k"])
+    cookie = f"connect.sid={fmt.cookie_value('abc')}"
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    code, doc = inspect_json(
+        capsys, "--format", "express", "--cookie", cookie, "--secret", "k", "--store", url
+    )
+    assert (code, doc["code"]) == (1, "store-unavailable")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--format", "express", "--cookie", "a=b", "--option", "nonsense"],
+        ["--format", "express", "--cookie", "a=b", "--option", "no_such_option=1"],
+        ["--format", "starlette", "--cookie", "a=b", "--secret", "a", "--secret", "b"],
+        ["--format", "nope", "--cookie", "a=b"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sessio", "inspect", *argv], capture_output=True, text=True
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
