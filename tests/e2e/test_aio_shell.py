@@ -1,0 +1,464 @@
+"""The async shell end to end: `AsyncSessionSockets` over a real ``socketio.AsyncServer`` served
+by uvicorn, real ``socketio.AsyncClient`` connections, over websocket and over polling.
+
+The server runs on its own event loop in a thread (`servers.run_asgi`); the test drives clients
+from pytest's loop. Handlers record what they saw in a thread-safe `Seen`, and the tests wait
+on it (or on a client's ack) instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import socketio
+from e2e_support import (
+    PING_INTERVAL,
+    PING_TIMEOUT,
+    SECRET,
+    STORE_SECRET_TEXT,
+    TIMEOUT,
+    TRANSPORTS,
+    Seen,
+    failure_cookies,
+    headers_for,
+    sid_of,
+)
+
+from servers import async_client, run_asgi
+from sessio import Failure, SessionError, SessionRef, formats, resolve
+from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore, Store
+from sessio.core import Format
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+pytestmark = pytest.mark.anyio
+
+REJECTED = {"message": "Connection rejected by server"}
+CLIENT_GONE = {"client disconnect", "transport close"}
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """The one transport a test's clients may use."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # socketio.AsyncClient (like AsyncServer) calls asyncio directly.
+    return "asyncio"
+
+
+class BrokenStore(MemoryStore):
+    """A store that is down for reads: every `get` raises, with a message no client may see."""
+
+    async def get(self, key: str) -> bytes | None:
+        raise ConnectionError(STORE_SECRET_TEXT)
+
+
+class App:
+    """One socket.io server with sessio handlers, a plain namespace and an HTTP route."""
+
+    def __init__(self, store: Store, require_session: bool) -> None:
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+        )
+        self.store = store
+        self.sessions = AsyncSessionSockets(
+            self.sio, store, formats.express(secrets=[SECRET]), require_session=require_session
+        )
+        self.seen = Seen()
+        self.url = ""
+        self.serve_anonymously = False
+        self._together = asyncio.Barrier(2)
+        self._register()
+
+    def _register(self) -> None:
+        sessions, seen = self.sessions, self.seen
+
+        @sessions.on("connect")
+        async def connect(err: Failure | None, sid: str, session: AsyncSession | None) -> Any:
+            seen.add("connect", (err, sid, None if session is None else dict(session)))
+            if err is not None or session is None:
+                return self.serve_anonymously
+            if session.get("user") == "mallory":
+                return False
+            if session.get("user") == "eve":
+                raise socketio.exceptions.ConnectionRefusedError("x", {"code": "y"})
+            return None
+
+        @sessions.on("whoami")
+        async def whoami(sid: str, session: AsyncSession | None, *args: Any) -> Any:
+            return {"sid": sid, "session": None if session is None else dict(session), "args": args}
+
+        @sessions.on("set")
+        async def set_key(sid: str, session: AsyncSession, key: str, value: Any) -> Any:
+            session[key] = value
+            await session.save()
+            return dict(session)
+
+        @sessions.on("set_together")
+        async def set_together(sid: str, session: AsyncSession, key: str, value: Any) -> Any:
+            session[key] = value
+            # Both sockets hold their edit before either saves.
+            with anyio.fail_after(TIMEOUT):
+                await self._together.wait()
+            await session.save()
+            return dict(session)
+
+        @sessions.on("tell")
+        async def tell(sid: str, session: AsyncSession, session_id: str, news: Any) -> bool:
+            await sessions.emit_to_session(session_id, "news", news)
+            return True
+
+        @sessions.on("*")
+        async def anything(event: str, sid: str, session: AsyncSession | None, *args: Any) -> Any:
+            return {"event": event, "sid": sid, "user": session and session["user"], "args": args}
+
+        @sessions.on("disconnect")
+        async def disconnect(sid: str, session: AsyncSession | None, reason: str) -> None:
+            seen.add("disconnect", (sid, None if session is None else dict(session), reason))
+
+        chat = sessions.of("/chat")
+
+        @chat.on("connection")  # the seed's name for it
+        async def chat_connect(err: Failure | None, sid: str, session: AsyncSession | None) -> Any:
+            seen.add("chat-connect", (err, sid, None if session is None else dict(session)))
+            return err is None
+
+        @chat.on("say")
+        async def say(sid: str, session: AsyncSession, text: str) -> Any:
+            session["said"] = text
+            await session.save()
+            return {"sid": sid, "user": session["user"], "text": text}
+
+        # Plain python-socketio handlers, in a namespace sessio does not handle and beside
+        # sessio's own in "/": called exactly as python-socketio calls them.
+        @self.sio.on("connect", namespace="/plain")
+        async def plain_connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
+            seen.add("plain-connect", (sid, "HTTP_COOKIE" in environ, auth))
+
+        @self.sio.on("echo", namespace="/plain")
+        async def echo(sid: str, *args: Any) -> Any:
+            return {"sid": sid, "args": args}
+
+        @self.sio.on("raw")
+        async def raw(sid: str, *args: Any) -> Any:
+            return {"sid": sid, "args": args}
+
+
+def session_route(store: Store, fmt: Format) -> Callable[..., Any]:
+    """``GET /session``: the bytes stored for the request's cookie (404 without a session)."""
+
+    async def app(
+        scope: Scope,
+        receive: Callable[[], Any],
+        send: Callable[[Message], Any],
+    ) -> None:
+        if scope["type"] != "http":
+            return
+        cookie = ",".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
+        verdict = resolve(cookie or None, fmt, time.time())
+        raw = await store.get(verdict.key) if isinstance(verdict, SessionRef) else None
+        status = 404 if raw is None or scope["path"] != "/session" else 200
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": raw if status == 200 else b"null"})
+
+    return app
+
+
+@contextlib.contextmanager
+def serve(store: Store | None = None, *, require_session: bool = False) -> Iterator[App]:
+    """An `App` served by uvicorn on a free port for the length of the block."""
+    app = App(store if store is not None else MemoryStore(), require_session)
+    with run_asgi(socketio.ASGIApp(app.sio, session_route(app.store, app.sessions.fmt))) as url:
+        app.url = url
+        yield app
+
+
+class Inbox:
+    """A client's handler for one server event: what arrived, and a way to wait for it."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, data: Any) -> None:
+        self.items.append(data)
+        self._arrived.set()
+
+    async def wait(self, count: int = 1) -> list[Any]:
+        with anyio.fail_after(TIMEOUT):
+            while len(self.items) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.items
+
+
+class Clients:
+    """The AsyncClients of one test; at exit, all are disconnected together."""
+
+    def __init__(self, url: str, transport: str | None) -> None:
+        self.url = url
+        # None: the client's default, polling upgraded to websocket.
+        self.transports = None if transport is None else [transport]
+        self._clients: list[socketio.AsyncClient] = []
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with anyio.fail_after(TIMEOUT):
+            await asyncio.gather(*(client.disconnect() for client in self._clients))
+
+    def _new(self, on: dict[str, Callable[..., Any]]) -> socketio.AsyncClient:
+        client = async_client()
+        for event, handler in on.items():
+            client.on(event, handler)
+        self._clients.append(client)
+        return client
+
+    async def connect(
+        self,
+        cookie: str | None = None,
+        namespaces: list[str] | None = None,
+        on: dict[str, Callable[..., Any]] | None = None,
+    ) -> socketio.AsyncClient:
+        """A client connected with `cookie` (None: no Cookie header)."""
+        client = self._new(on or {})
+        await client.connect(
+            self.url,
+            headers=headers_for(cookie),
+            transports=self.transports,
+            namespaces=namespaces,
+            wait_timeout=TIMEOUT,
+        )
+        return client
+
+    async def refused(self, cookie: str | None = None) -> list[Any]:
+        """Connect with `cookie`, expecting a refusal; the data the client's connect_error got."""
+        errors: list[Any] = []
+        client = self._new({"connect_error": errors.append})
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(
+                self.url,
+                headers=headers_for(cookie),
+                transports=self.transports,
+                wait_timeout=TIMEOUT,
+            )
+        return errors
+
+
+async def test_connect_and_event_handlers_see_the_session(transport: str) -> None:
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            client = await clients.connect(minted.cookie)
+            sid = sid_of(client)
+            assert app.seen.get("connect") == [(None, sid, {"user": "alice"})]
+
+            ack = await client.call("whoami", ("hello", 7), timeout=TIMEOUT)
+            assert ack == {"sid": sid, "session": {"user": "alice"}, "args": ["hello", 7]}
+            ack = await client.call("no_such_event", 1, timeout=TIMEOUT)
+            assert ack == {"event": "no_such_event", "sid": sid, "user": "alice", "args": [1]}
+            live = app.sessions.session(sid)
+            assert live is not None and live.id == minted.sid and not live.read_only
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["no-cookie", "bad-signature", "unsigned-cookie", "session-not-found", "store-unavailable"],
+)
+async def test_a_failed_handshake_reaches_the_connect_handler_only(
+    transport: str, code: str
+) -> None:
+    store = BrokenStore() if code == "store-unavailable" else MemoryStore()
+    with serve(store) as app:
+        minted = await app.sessions.create({"user": "alice"})
+        cookie = minted.cookie if code == "store-unavailable" else failure_cookies(minted.sid)[code]
+        async with Clients(app.url, transport) as clients:
+            errors = await clients.refused(cookie)
+
+        [(err, sid, session)] = app.seen.get("connect")
+        assert isinstance(err, Failure) and err.code == code
+        assert session is None
+        assert app.sessions.session(sid) is None
+        # The client hears the handler's refusal, and nothing of why.
+        assert errors == [REJECTED]
+        assert STORE_SECRET_TEXT not in err.message + json.dumps(errors)
+        assert err.message not in json.dumps(errors) and code not in json.dumps(errors)
+
+
+async def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> None:
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            client = await clients.connect(minted.cookie)
+            ack = await client.call("set", ("visits", 1), timeout=TIMEOUT)
+            assert ack == {"user": "alice", "visits": 1}
+
+            fresh = await app.sessions.get_session(sid_of(client))
+            assert fresh.id == minted.sid
+            assert dict(fresh) == {"user": "alice", "visits": 1}
+
+            async with httpx.AsyncClient(base_url=app.url) as http:
+                response = await http.get("/session", headers={"Cookie": minted.cookie})
+                anonymous = await http.get("/session")
+            assert response.status_code == 200
+            stored = response.json()
+            assert stored["user"] == "alice" and stored["visits"] == 1
+            assert "cookie" in stored  # express-session's own field, carried through the save
+            assert anonymous.status_code == 404
+
+            # A socket that connects later loads what the first one saved.
+            later = await clients.connect(minted.cookie)
+            ack = await later.call("whoami", timeout=TIMEOUT)
+            assert ack["session"] == {"user": "alice", "visits": 1}
+
+
+async def test_a_namespace_gets_sessions_and_plain_handlers_work_untouched(
+    transport: str,
+) -> None:
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            client = await clients.connect(minted.cookie, namespaces=["/", "/chat", "/plain"])
+            chat_sid, plain_sid = sid_of(client, "/chat"), sid_of(client, "/plain")
+            assert app.seen.get("chat-connect") == [(None, chat_sid, {"user": "alice"})]
+            assert app.seen.get("plain-connect") == [(plain_sid, True, None)]
+
+            said = await client.call("say", "hi", namespace="/chat", timeout=TIMEOUT)
+            assert said == {"sid": chat_sid, "user": "alice", "text": "hi"}
+            echoed = await client.call("echo", "ping", namespace="/plain", timeout=TIMEOUT)
+            assert echoed == {"sid": plain_sid, "args": ["ping"]}
+            raw = await client.call("raw", ("a", 1), timeout=TIMEOUT)
+            assert raw == {"sid": sid_of(client), "args": ["a", 1]}
+
+            # The session is one, whichever namespace wrote it or reads it.
+            for sid, namespace in [(sid_of(client), "/"), (plain_sid, "/plain")]:
+                fresh = await app.sessions.get_session(sid, namespace=namespace)
+                assert dict(fresh) == {"user": "alice", "said": "hi"}
+            assert (await app.sessions.of("/chat").get_session(chat_sid))["said"] == "hi"
+
+
+async def test_a_socket_without_a_session_can_be_served_anonymously(transport: str) -> None:
+    with serve() as app:
+        app.serve_anonymously = True
+        async with Clients(app.url, transport) as clients:
+            client = await clients.connect(None)
+            sid = sid_of(client)
+            [(err, _, _)] = app.seen.get("connect")
+            assert err.code == "no-cookie"
+            ack = await client.call("whoami", timeout=TIMEOUT)
+            assert ack == {"sid": sid, "session": None, "args": []}
+            assert app.sessions.session(sid) is None
+            with pytest.raises(SessionError) as caught:
+                await app.sessions.get_session(sid)
+            assert caught.value.code == "no-cookie"
+            with pytest.raises(SessionError) as caught:
+                await app.sessions.get_session("no-such-sid")
+            assert caught.value.code == "not-connected"
+            await client.disconnect()
+            [(gone_sid, session, _)] = await app.seen.await_("disconnect")
+            assert (gone_sid, session) == (sid, None)
+
+
+async def test_the_disconnect_handler_gets_sid_session_and_reason(transport: str) -> None:
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            client = await clients.connect(minted.cookie)
+            sid = sid_of(client)
+            await client.call("set", ("step", 2), timeout=TIMEOUT)
+            await client.disconnect()
+            [(gone_sid, session, reason)] = await app.seen.await_("disconnect")
+        assert gone_sid == sid
+        assert session == {"user": "alice", "step": 2}
+        assert reason in CLIENT_GONE
+        assert app.sessions.session(sid) is None
+
+
+async def test_the_connect_handler_refuses_by_returning_false_or_raising(transport: str) -> None:
+    with serve() as app:
+        mallory = await app.sessions.create({"user": "mallory"})
+        eve = await app.sessions.create({"user": "eve"})
+        async with Clients(app.url, transport) as clients:
+            assert await clients.refused(mallory.cookie) == [REJECTED]
+            assert await clients.refused(eve.cookie) == [{"message": "x", "data": {"code": "y"}}]
+        refused = app.seen.get("connect")
+        assert [session for _, _, session in refused] == [{"user": "mallory"}, {"user": "eve"}]
+        assert all(app.sessions.session(sid) is None for _, sid, _ in refused)
+
+
+async def test_require_session_refuses_before_any_handler(transport: str) -> None:
+    with serve(require_session=True) as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            errors = await clients.refused(None)
+            assert errors == [{"message": "no-cookie", "data": {"code": "no-cookie"}}]
+            assert app.seen.get("connect") == []
+
+            client = await clients.connect(minted.cookie)
+            assert app.seen.get("connect") == [(None, sid_of(client), {"user": "alice"})]
+
+
+async def test_two_sockets_of_one_session_save_different_keys_at_once(transport: str) -> None:
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, transport) as clients:
+            first = await clients.connect(minted.cookie)
+            second = await clients.connect(minted.cookie)
+            await asyncio.gather(
+                first.call("set_together", ("tab1", 1), timeout=TIMEOUT),
+                second.call("set_together", ("tab2", 2), timeout=TIMEOUT),
+            )
+            fresh = await app.sessions.get_session(sid_of(first))
+            assert dict(fresh) == {"user": "alice", "tab1": 1, "tab2": 2}
+
+
+async def test_emit_to_session_reaches_every_socket_of_that_session_only(transport: str) -> None:
+    with serve() as app:
+        alice = await app.sessions.create({"user": "alice"})
+        bob = await app.sessions.create({"user": "bob"})
+        inboxes = [Inbox(), Inbox(), Inbox()]
+        async with Clients(app.url, transport) as clients:
+            tab1 = await clients.connect(alice.cookie, on={"news": inboxes[0]})
+            await clients.connect(alice.cookie, on={"news": inboxes[1]})
+            await clients.connect(bob.cookie, on={"news": inboxes[2]})
+
+            assert await tab1.call("tell", (alice.sid, "for alice"), timeout=TIMEOUT)
+            assert await inboxes[0].wait() == ["for alice"]
+            assert await inboxes[1].wait() == ["for alice"]
+            # Sent after the first: had bob's socket been sent that one, it would be here first.
+            assert await tab1.call("tell", (bob.sid, "for bob"), timeout=TIMEOUT)
+            assert await inboxes[2].wait() == ["for bob"]
+            assert inboxes[0].items == inboxes[1].items == ["for alice"]
+
+
+async def test_a_connection_upgraded_from_polling_keeps_its_session() -> None:
+    # The handshake's environ is the first polling request's; the upgrade request is not seen.
+    with serve() as app:
+        minted = await app.sessions.create({"user": "alice"})
+        async with Clients(app.url, None) as clients:
+            client = await clients.connect(minted.cookie)
+            assert client.transport() == "websocket"
+            ack = await client.call("set", ("visits", 1), timeout=TIMEOUT)
+            assert ack == {"user": "alice", "visits": 1}
+            assert dict(await app.sessions.get_session(sid_of(client))) == ack
