@@ -20,6 +20,9 @@ FILES = ["redis_store.py", "session.py", "sockets.py", "store.py"]
 # Longest first where one replacement's text contains another's.
 REPLACEMENTS = [
     ("Callable[..., Awaitable[T]]", "Callable[..., T]"),
+    ("AsyncIterator", "Iterator"),
+    ("aclosing", "closing"),
+    ("async for ", "for "),
     ("from collections.abc import Awaitable, Callable", "from collections.abc import Callable"),
     ("socketio.AsyncServer", "socketio.Server"),
     ("`AsyncServer`", "`Server`"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any
 
 import redis.asyncio
@@ -110,6 +112,26 @@ class RedisStore:
         """Seconds until `key` expires; None when it has no expiry or is absent."""
         milliseconds = await self.client.pttl(self.key_prefix + key)
         return None if milliseconds < 0 else milliseconds / 1000
+
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        """Send `message` to every subscriber of `channel` (sessio's control channel)."""
+        await self.client.publish(self.key_prefix + channel, message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[bytes | None]:
+        """Messages published on `channel`, and None after each second without one.
+
+        The Nones let a listener notice that it should stop. A lost connection ends the
+        iteration with the client's error; the listener subscribes again.
+        """
+        # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
+        make_pubsub: Callable[..., Any] = self.client.pubsub
+        pubsub = make_pubsub(ignore_subscribe_messages=True)
+        async with aclosing(pubsub):
+            await pubsub.subscribe(self.key_prefix + channel)
+            while True:
+                item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                yield None if item is None else _bytes(item["data"])
 
 
 def _decodes_responses(client: object) -> bool:

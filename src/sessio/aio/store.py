@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol, runtime_checkable
 
 from sessio.memory import MemoryTable
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["ControlChannel", "MemoryStore", "Store"]
 
 
 class Store(Protocol):
@@ -35,6 +35,23 @@ class Store(Protocol):
 
     async def ttl(self, key: str) -> float | None:
         """Seconds until `key` expires; None when it has no expiry or is absent."""
+        ...
+
+
+@runtime_checkable
+class ControlChannel(Protocol):
+    """A pub/sub channel beside the store, linking every sessio server of a deployment.
+
+    A store that offers one (`RedisStore` does) lets ``disconnect_session`` and `revoke`
+    reach the sockets of a session on every node.
+    """
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        """Send `message` to every subscriber of `channel`."""
+        ...
+
+    def subscribe(self, channel: str) -> AsyncIterator[bytes | None]:
+        """Messages on `channel`, with None now and then so that a listener can stop."""
         ...
 
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
 
 from sessio.memory import MemoryTable
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["ControlChannel", "MemoryStore", "Store"]
 
 
 class Store(Protocol):
@@ -36,6 +36,23 @@ class Store(Protocol):
 
     def ttl(self, key: str) -> float | None:
         """Seconds until `key` expires; None when it has no expiry or is absent."""
+        ...
+
+
+@runtime_checkable
+class ControlChannel(Protocol):
+    """A pub/sub channel beside the store, linking every sessio server of a deployment.
+
+    A store that offers one (`RedisStore` does) lets ``disconnect_session`` and `revoke`
+    reach the sockets of a session on every node.
+    """
+
+    def publish(self, channel: str, message: bytes) -> None:
+        """Send `message` to every subscriber of `channel`."""
+        ...
+
+    def subscribe(self, channel: str) -> Iterator[bytes | None]:
+        """Messages on `channel`, with None now and then so that a listener can stop."""
         ...
 
 
