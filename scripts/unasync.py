@@ -15,12 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-FILES = ["redis_store.py", "session.py", "sockets.py", "store.py"]
+FILES = ["redis_store.py", "revoke.py", "session.py", "sockets.py", "store.py"]
 
 # Longest first where one replacement's text contains another's.
 REPLACEMENTS = [
     ("Callable[..., Awaitable[T]]", "Callable[..., T]"),
-    ("AsyncIterator", "Iterator"),
+    ("AsyncGenerator[bytes | None, None]", "Generator[bytes | None, None, None]"),
+    ("AsyncGenerator", "Generator"),
     ("aclosing", "closing"),
     ("async for ", "for "),
     ("from collections.abc import Awaitable, Callable", "from collections.abc import Callable"),

@@ -2,9 +2,10 @@
 
 from typing import TYPE_CHECKING
 
+from sessio.aio.revoke import revoke
 from sessio.aio.session import AsyncSession
 from sessio.aio.sockets import AsyncSessionNamespace, AsyncSessionSockets
-from sessio.aio.store import MemoryStore, Store
+from sessio.aio.store import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
     from sessio.aio.redis_store import RedisStore
@@ -13,9 +14,11 @@ __all__ = [
     "AsyncSession",
     "AsyncSessionNamespace",
     "AsyncSessionSockets",
+    "ControlChannel",
     "MemoryStore",
     "RedisStore",
     "Store",
+    "revoke",
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import Any
 
@@ -113,12 +113,11 @@ class RedisStore:
         milliseconds = await self.client.pttl(self.key_prefix + key)
         return None if milliseconds < 0 else milliseconds / 1000
 
-
     async def publish(self, channel: str, message: bytes) -> None:
         """Send `message` to every subscriber of `channel` (sessio's control channel)."""
         await self.client.publish(self.key_prefix + channel, message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes | None]:
+    async def subscribe(self, channel: str) -> AsyncGenerator[bytes | None, None]:
         """Messages published on `channel`, and None after each second without one.
 
         The Nones let a listener notice that it should stop. A lost connection ends the

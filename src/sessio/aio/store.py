@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Protocol, runtime_checkable
 
 from sessio.memory import MemoryTable
@@ -50,7 +50,7 @@ class ControlChannel(Protocol):
         """Send `message` to every subscriber of `channel`."""
         ...
 
-    def subscribe(self, channel: str) -> AsyncIterator[bytes | None]:
+    def subscribe(self, channel: str) -> AsyncGenerator[bytes | None, None]:
         """Messages on `channel`, with None now and then so that a listener can stop."""
         ...
 

@@ -2,14 +2,24 @@
 
 from typing import TYPE_CHECKING
 
+from sessio.sync.revoke import revoke
 from sessio.sync.session import Session
 from sessio.sync.sockets import SessionNamespace, SessionSockets
-from sessio.sync.store import MemoryStore, Store
+from sessio.sync.store import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
     from sessio.sync.redis_store import RedisStore
 
-__all__ = ["MemoryStore", "RedisStore", "Session", "SessionNamespace", "SessionSockets", "Store"]
+__all__ = [
+    "ControlChannel",
+    "MemoryStore",
+    "RedisStore",
+    "Session",
+    "SessionNamespace",
+    "SessionSockets",
+    "Store",
+    "revoke",
+]
 
 
 def __getattr__(name: str) -> object:

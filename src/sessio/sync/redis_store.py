@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from typing import Any
 
@@ -118,7 +118,7 @@ class RedisStore:
         """Send `message` to every subscriber of `channel` (sessio's control channel)."""
         self.client.publish(self.key_prefix + channel, message)
 
-    def subscribe(self, channel: str) -> Iterator[bytes | None]:
+    def subscribe(self, channel: str) -> Generator[bytes | None, None, None]:
         """Messages published on `channel`, and None after each second without one.
 
         The Nones let a listener notice that it should stop. A lost connection ends the

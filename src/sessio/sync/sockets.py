@@ -7,15 +7,18 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from typing import Any, TypeVar, overload
 
 import socketio
 
 from sessio.core import Failure, Format, Minted, plan_create, resolve
+from sessio.core.activity import Interval
+from sessio.core.control import CONTROL_CHANNEL, Disconnect, decode_control, encode_control
 from sessio.core.rooms import session_room
 from sessio.errors import SessionError, error_for
 from sessio.sync.session import Session, open_session
-from sessio.sync.store import Store
+from sessio.sync.store import ControlChannel, Store
 
 __all__ = ["SessionNamespace", "SessionSockets"]
 
@@ -43,6 +46,16 @@ class SessionSockets:
 
     With `require_session`, a socket without a valid session is refused before any handler
     runs, and the client receives ``{"code": <failure code>}`` and nothing more.
+
+    With `touch_every` (seconds), socket activity extends the session's life the way its
+    framework does, at most once per interval per session. With `revalidate_every`, socket
+    activity (and a timer) re-checks at most that often that the session still exists in the
+    store; when it is gone (logged out, expired), its sockets are disconnected and their
+    disconnect handlers get ``"session-not-found"`` as the reason.
+
+    Every socket with a stored session joins ``room(session_id)``. When the store has a
+    control channel (`RedisStore`), this server subscribes to it, so that
+    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets.
     """
 
     def __init__(
@@ -52,15 +65,26 @@ class SessionSockets:
         fmt: Format,
         *,
         require_session: bool = False,
+        touch_every: float | None = None,
+        revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.sio = sio
         self.store = store
         self.fmt = fmt
         self.require_session = require_session
+        self.touch_every = Interval(touch_every)
+        self.revalidate_every = Interval(revalidate_every)
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
         self._sessions: dict[tuple[str, str], Session | None] = {}
+        # Per session id: when this node last touched / re-checked it.
+        self._touched: dict[str, float] = {}
+        self._checked: dict[str, float] = {}
+        # Why a socket is being disconnected, for its disconnect handler.
+        self._reasons: dict[tuple[str, str], str] = {}
+        self._started = False
+        self._closed = False
 
     # -- registration -------------------------------------------------------------------
 
@@ -86,6 +110,13 @@ class SessionSockets:
 
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
         if namespace not in self._handlers:
+            if "connect" in self.sio.handlers.get(namespace, {}):
+                # python-socketio keeps one connect handler per namespace: ours replaces it.
+                logger.warning(
+                    "namespace %s already has a connect handler; sessio replaces it: register "
+                    "it with sessions.on('connect') instead",
+                    namespace,
+                )
             self._handlers[namespace] = {}
             self.sio.on("connect", self._connect_handler(namespace), namespace=namespace)
             self.sio.on("disconnect", self._disconnect_handler(namespace), namespace=namespace)
@@ -116,13 +147,19 @@ class SessionSockets:
                 self._sessions.pop((namespace, sid), None)
             elif session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+                now = self.clock()
+                self._touched.setdefault(session.id, now)
+                self._checked.setdefault(session.id, now)
+                self._start_background_tasks()
             return result
 
         return connect
 
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
-        def disconnect(sid: str, reason: Any) -> Any:
+        def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._sessions.pop((namespace, sid), None)
+            reason = self._reasons.pop((namespace, sid), reason)
+            self._forget_if_unused(session)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
                 return None
@@ -140,12 +177,16 @@ class SessionSockets:
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
                 session = self._sessions.get((namespace, sid))
+                if not self._on_activity(session):
+                    return None
                 return _call(self._handlers[namespace]["*"], name, sid, session, *args)
 
             return catch_all
 
         def handle(sid: str, *args: Any) -> Any:
             session = self._sessions.get((namespace, sid))
+            if not self._on_activity(session):
+                return None
             return _call(self._handlers[namespace][event], sid, session, *args)
 
         return handle
@@ -191,6 +232,101 @@ class SessionSockets:
                 raise SessionError(Failure.store_unavailable(error)) from error
         return plan.minted
 
+    # -- activity: rolling expiry and revalidation ----------------------------------------
+
+    def _on_activity(self, session: Session | None) -> bool:
+        """Touch or re-check `session` when due; False when it is gone (sockets dropped)."""
+        if session is None or session.id is None:
+            return True
+        now = self.clock()
+        if self.revalidate_every.due(self._checked.get(session.id), now):
+            self._checked[session.id] = now
+            if not self._exists(session):
+                self._disconnect_local(self.room(session.id), "session-not-found")
+                return False
+        if self.touch_every.due(self._touched.get(session.id), now):
+            self._touched[session.id] = now
+            try:
+                session.touch()
+            except SessionError as error:
+                if error.code != "session-not-found":
+                    logger.warning("touch failed: %s", error.code)
+                    return True
+                self._disconnect_local(self.room(session.id), error.code)
+                return False
+        return True
+
+    def _exists(self, session: Session) -> bool:
+        if session.ref is None:
+            return True
+        try:
+            return self.store.get(session.ref.key) is not None
+        except Exception:
+            # A store outage is not a logout: keep the socket, check again next time.
+            logger.warning("session store failed on revalidation", exc_info=True)
+            return True
+
+    def _revalidate_all(self) -> None:
+        """Re-check every session on this node that is due (the timer's round)."""
+        now = self.clock()
+        due = {
+            s.id: s
+            for s in list(self._sessions.values())
+            if s is not None
+            and s.id is not None
+            and self.revalidate_every.due(self._checked.get(s.id), now)
+        }
+        for session_id, session in due.items():
+            self._checked[session_id] = now
+            if not self._exists(session):
+                self._disconnect_local(self.room(session_id), "session-not-found")
+
+    def _forget_if_unused(self, session: Session | None) -> None:
+        if session is None or session.id is None:
+            return
+        if not any(s is not None and s.id == session.id for s in self._sessions.values()):
+            self._touched.pop(session.id, None)
+            self._checked.pop(session.id, None)
+
+    # -- background work ------------------------------------------------------------------
+
+    def _start_background_tasks(self) -> None:
+        if self._started or self._closed:
+            return
+        self._started = True
+        if isinstance(self.store, ControlChannel):
+            self.sio.start_background_task(self._listen, self.store)
+        if self.revalidate_every.seconds is not None:
+            self.sio.start_background_task(self._revalidate_periodically)
+
+    def _revalidate_periodically(self) -> None:
+        seconds = self.revalidate_every.seconds or 0
+        while not self._closed:
+            self.sio.sleep(seconds)
+            try:
+                self._revalidate_all()
+            except Exception:
+                logger.exception("revalidation round failed")
+
+    def _listen(self, channel: ControlChannel) -> None:
+        """Follow the control channel until `close`; resubscribe when the store drops it."""
+        while not self._closed:
+            try:
+                with closing(channel.subscribe(CONTROL_CHANNEL)) as messages:
+                    for raw in messages:
+                        if self._closed:
+                            break
+                        message = None if raw is None else decode_control(raw)
+                        if message is not None:
+                            self._disconnect_local(message.room, message.reason)
+            except Exception:
+                logger.warning("control channel lost; subscribing again", exc_info=True)
+                self.sio.sleep(1)
+
+    def close(self) -> None:
+        """Stop following the control channel and the revalidation timer (within ~1 s)."""
+        self._closed = True
+
     # -- sockets grouped by session -----------------------------------------------------
 
     def room(self, session_id: str) -> str:
@@ -200,8 +336,29 @@ class SessionSockets:
     def emit_to_session(
         self, session_id: str, event: str, data: Any = None, namespace: str = "/"
     ) -> None:
-        """Emit `event` to every socket (every tab) of session `session_id`."""
+        """Emit `event` to every socket (every tab) of session `session_id`, on every node."""
         self.sio.emit(event, data, room=self.room(session_id), namespace=namespace)
+
+    def disconnect_session(self, session_id: str, reason: str = "session-revoked") -> None:
+        """Disconnect every socket of session `session_id`, in every namespace, on every node.
+
+        Disconnect handlers get `reason`. Other nodes are reached through the store's
+        control channel; without one (`MemoryStore`), only this server's sockets go.
+        """
+        room = self.room(session_id)
+        self._disconnect_local(room, reason)
+        if isinstance(self.store, ControlChannel):
+            self.store.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
+
+    def _disconnect_local(self, room: str, reason: str) -> None:
+        doomed = [
+            key
+            for key, session in list(self._sessions.items())
+            if session is not None and session.id is not None and self.room(session.id) == room
+        ]
+        for namespace, sid in doomed:
+            self._reasons[(namespace, sid)] = reason
+            self.sio.disconnect(sid, namespace=namespace)
 
 
 class SessionNamespace:

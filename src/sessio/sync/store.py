@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Protocol, runtime_checkable
 
 from sessio.memory import MemoryTable
@@ -51,7 +51,7 @@ class ControlChannel(Protocol):
         """Send `message` to every subscriber of `channel`."""
         ...
 
-    def subscribe(self, channel: str) -> Iterator[bytes | None]:
+    def subscribe(self, channel: str) -> Generator[bytes | None, None, None]:
         """Messages on `channel`, with None now and then so that a listener can stop."""
         ...
 
