@@ -23,9 +23,11 @@ SECRET = "keyboard cat"
 COOKIE = "connect.sid"
 
 # Short pings: a polling client's disconnect (and a refused polling connect) can wait for the
-# server's next ping cycle before its last long-poll returns.
+# server's next ping cycle before its last long-poll returns. The timeout is generous: on a
+# loaded machine a client's pong can be late by a second, and a "ping timeout" disconnect
+# would then stand in for the client's own.
 PING_INTERVAL = 0.2
-PING_TIMEOUT = 1.0
+PING_TIMEOUT = 2.5
 
 TRANSPORTS = ["websocket", "polling"]
 

@@ -61,7 +61,7 @@ class StopWhenSent(list[bytes]):
 
 def build(stop: threading.Event) -> tuple[WSGIApplication, str]:
     """The WSGI app (socket.io plus ``/session`` and ``/stop``) and alice's cookie."""
-    sio = socketio.Server(async_mode=MODE, ping_interval=0.2, ping_timeout=1.0)
+    sio = socketio.Server(async_mode=MODE, ping_interval=0.2, ping_timeout=2.5)
     store = MemoryStore()
     sessions = SessionSockets(sio, store, formats.express(secrets=[SECRET]))
 
