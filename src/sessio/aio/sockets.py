@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect  # unasync: drop
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
@@ -83,6 +84,9 @@ class AsyncSessionSockets:
         # Per session id: when this node last touched / re-checked it.
         self._touched: dict[str, float] = {}
         self._checked: dict[str, float] = {}
+        # The sync shell runs handlers in parallel threads: seeing that a touch or a check is
+        # due and claiming it must be one step, or two sockets of a session both do it.
+        self._claims = threading.Lock()
         # Why a socket is being disconnected, for its disconnect handler.
         self._reasons: dict[tuple[str, str], str] = {}
         self._started = False
@@ -241,13 +245,11 @@ class AsyncSessionSockets:
         if session is None or session.id is None:
             return True
         now = self.clock()
-        if self.revalidate_every.due(self._checked.get(session.id), now):
-            self._checked[session.id] = now
-            if not await self._exists(session):
-                await self._disconnect_local(self.room(session.id), "session-not-found")
-                return False
-        if self.touch_every.due(self._touched.get(session.id), now):
-            self._touched[session.id] = now
+        recheck = self._claim(self.revalidate_every, self._checked, session.id, now)
+        if recheck and not await self._exists(session):
+            await self._disconnect_local(self.room(session.id), "session-not-found")
+            return False
+        if self._claim(self.touch_every, self._touched, session.id, now):
             try:
                 await session.touch()
             except SessionError as error:
@@ -271,17 +273,24 @@ class AsyncSessionSockets:
     async def _revalidate_all(self) -> None:
         """Re-check every session on this node that is due (the timer's round)."""
         now = self.clock()
-        due = {
-            s.id: s
-            for s in list(self._sessions.values())
-            if s is not None
-            and s.id is not None
-            and self.revalidate_every.due(self._checked.get(s.id), now)
+        live = {
+            s.id: s for s in list(self._sessions.values()) if s is not None and s.id is not None
         }
-        for session_id, session in due.items():
-            self._checked[session_id] = now
+        for session_id, session in live.items():
+            if not self._claim(self.revalidate_every, self._checked, session_id, now):
+                continue
             if not await self._exists(session):
                 await self._disconnect_local(self.room(session_id), "session-not-found")
+
+    def _claim(
+        self, interval: Interval, last: dict[str, float], session_id: str, now: float
+    ) -> bool:
+        """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
+        with self._claims:
+            if not interval.due(last.get(session_id), now):
+                return False
+            last[session_id] = now
+            return True
 
     def _forget_if_unused(self, session: AsyncSession | None) -> None:
         if session is None or session.id is None:
