@@ -321,17 +321,24 @@ class AsyncSessionSockets:
 
     async def _listen(self, channel: ControlChannel) -> None:
         """Follow the control channel until `close`; resubscribe when the store drops it."""
+        lost = False
         while not self._closed:
             try:
                 async with aclosing(channel.subscribe(CONTROL_CHANNEL)) as messages:
                     async for raw in messages:
+                        if lost:
+                            logger.warning("control channel back")
+                            lost = False
                         if self._closed:
                             break
                         message = None if raw is None else decode_control(raw)
                         if message is not None:
                             await self._disconnect_local(message.room, message.reason)
             except Exception:
-                logger.warning("control channel lost; subscribing again", exc_info=True)
+                # Said once per outage: the store being down is logged by whoever uses it.
+                if not lost:
+                    logger.warning("control channel lost; subscribing again", exc_info=True)
+                lost = True
                 await self.sio.sleep(1)
 
     async def close(self) -> None:
