@@ -15,10 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-FILES = ["redis_store.py", "revoke.py", "session.py", "sockets.py", "store.py"]
+FILES = ["django_store.py", "redis_store.py", "revoke.py", "session.py", "sockets.py", "store.py"]
 
 # Longest first where one replacement's text contains another's.
 REPLACEMENTS = [
+    ("import anyio.to_thread\n", ""),
+    ("await anyio.to_thread.run_sync(function, *args)", "function(*args)"),
     ("Callable[..., Awaitable[T]]", "Callable[..., T]"),
     ("AsyncGenerator[bytes | None, None]", "Generator[bytes | None, None, None]"),
     ("AsyncGenerator", "Generator"),

@@ -23,6 +23,7 @@ from unittest import mock
 
 import pytest
 import redis
+from django_setup import SECRET, setup_django
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,7 +34,6 @@ from sessio.core.handshake import load, resolve
 from sessio.core.saving import plan_create, plan_save
 from sessio.core.values import ClientSession, SessionRef, StoredSession, Write
 
-SECRET = "django-insecure-current-secret-for-sessio-tests"
 OLD_SECRET = "django-insecure-rotated-out-secret"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 ENGINES = {
@@ -91,27 +91,8 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 @pytest.fixture(scope="session")
 def django_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Django configured (once per test session) with the sessions app and a migrated db."""
-    import django as django_module  # type: ignore[import-untyped]
-    from django.conf import settings  # type: ignore[import-untyped]
-    from django.core.management import call_command  # type: ignore[import-untyped]
-
-    if not settings.configured:
-        root = tmp_path_factory.mktemp("django")
-        settings.configure(
-            SECRET_KEY=SECRET,
-            INSTALLED_APPS=["django.contrib.sessions"],
-            DATABASES={
-                "default": {
-                    "ENGINE": "django.db.backends.sqlite3",
-                    "NAME": str(root / "db.sqlite3"),
-                }
-            },
-            USE_TZ=True,
-        )
-        django_module.setup()
-    assert "django.contrib.sessions" in settings.INSTALLED_APPS
-    call_command("migrate", "sessions", verbosity=0)
+    """Django configured (once per test process) with the sessions app and a migrated db."""
+    setup_django(tmp_path_factory.mktemp("django"))
 
 
 @pytest.fixture
@@ -178,7 +159,7 @@ def serve(
     it ran) and the ``name=value`` pair the browser would send back (None when Django set no
     cookie).
     """
-    from django.conf import settings
+    from django.conf import settings  # type: ignore[import-untyped]
     from django.contrib.sessions.middleware import (  # type: ignore[import-untyped]
         SessionMiddleware,
     )

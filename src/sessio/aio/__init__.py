@@ -8,6 +8,7 @@ from sessio.aio.sockets import AsyncSessionNamespace, AsyncSessionSockets
 from sessio.aio.store import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
+    from sessio.aio.django_store import DjangoStore
     from sessio.aio.redis_store import RedisStore
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "AsyncSessionNamespace",
     "AsyncSessionSockets",
     "ControlChannel",
+    "DjangoStore",
     "MemoryStore",
     "RedisStore",
     "Store",
@@ -28,4 +30,9 @@ def __getattr__(name: str) -> object:
         from sessio.aio.redis_store import RedisStore
 
         return RedisStore
+    # DjangoStore needs Django, installed and configured.
+    if name == "DjangoStore":
+        from sessio.aio.django_store import DjangoStore
+
+        return DjangoStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,10 +8,12 @@ from sessio.sync.sockets import SessionNamespace, SessionSockets
 from sessio.sync.store import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
+    from sessio.sync.django_store import DjangoStore
     from sessio.sync.redis_store import RedisStore
 
 __all__ = [
     "ControlChannel",
+    "DjangoStore",
     "MemoryStore",
     "RedisStore",
     "Session",
@@ -28,4 +30,9 @@ def __getattr__(name: str) -> object:
         from sessio.sync.redis_store import RedisStore
 
         return RedisStore
+    # DjangoStore needs Django, installed and configured.
+    if name == "DjangoStore":
+        from sessio.sync.django_store import DjangoStore
+
+        return DjangoStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
