@@ -8,6 +8,7 @@ constructor        framework                                                    
 `flask_session`    Flask-Session 0.8 (Redis backend, msgpack or JSON)           write
 `starlette`        Starlette / FastAPI ``SessionMiddleware``                    read
 `django`           Django sessions (``signed_cookies``; ``db``/``file``/``cache``)  read / write
+`django_native`    any Django session engine, through `DjangoStore`             write
 `aiohttp`          aiohttp-session (simple, encrypted cookie; Redis)            read / write
 =================  ==========================================================  ===========
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from sessio.core.aiohttp import AiohttpFormat, aiohttp
 from sessio.core.django import DjangoFormat, django
+from sessio.core.django_native import DjangoNativeFormat, django_native
 from sessio.core.express import ExpressFormat, express
 from sessio.core.flask import FlaskFormat, flask
 from sessio.core.flask_session import FlaskSessionFormat, flask_session
@@ -32,6 +34,7 @@ __all__ = [
     "NAMES",
     "AiohttpFormat",
     "DjangoFormat",
+    "DjangoNativeFormat",
     "ExpressFormat",
     "FlaskFormat",
     "FlaskSessionFormat",
@@ -40,6 +43,7 @@ __all__ = [
     "aiohttp",
     "by_name",
     "django",
+    "django_native",
     "express",
     "flask",
     "flask_session",
