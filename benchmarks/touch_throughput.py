@@ -13,6 +13,11 @@ configurations run back to back, under much the same load). ``touch_every=0``, a
 every event (what the option spares a busy socket), is measured too, for scale. Each server
 counts its store writes, to show how often it touched. No new round starts after
 ``--budget`` seconds (default 100).
+
+Through a network the difference is within the noise, so the step that ``touch_every`` adds
+to each event (the due check under the shell's claim lock) is also timed on its own, in this
+process: ``activity_step_ns``, and ``touch60_step_share_of_event``, its cost as a share of an
+event's round trip.
 """
 
 from __future__ import annotations
@@ -141,6 +146,36 @@ class Server:
         self.process.wait(10)
 
 
+async def activity_cost(iterations: int) -> dict[str, float]:
+    """Nanoseconds per event that the shell's activity step takes, in this process.
+
+    This is the code that ``touch_every`` adds to every event (the check, and the touch when
+    one is due), timed without the network around it.
+    """
+    from sessio import formats, resolve
+    from sessio.aio import AsyncSessionSockets, MemoryStore
+    from sessio.aio.session import AsyncSession, open_session
+
+    fmt = formats.express(secrets=[SECRET])
+    costs: dict[str, float] = {}
+    for config, every in CONFIGS.items():
+        store = MemoryStore()
+        sio = socketio.AsyncServer(async_mode="asgi")
+        sessions = AsyncSessionSockets(sio, store, fmt, touch_every=every)
+        minted = await sessions.create({"user": "alice"})
+        session = await open_session(
+            resolve(minted.cookie, fmt, time.time()), store, fmt, time.time
+        )
+        assert isinstance(session, AsyncSession)
+        step = sessions._on_activity  # the per-event step, as the event wrapper calls it
+        await step(session)  # the first one touches (as a connect would have set the clock)
+        start = time.perf_counter_ns()
+        for _ in range(iterations):
+            await step(session)
+        costs[config] = (time.perf_counter_ns() - start) / iterations
+    return costs
+
+
 async def measure(rounds: int, per_round: int, pipeline: int, budget: float) -> dict[str, Any]:
     servers = [Server(config) for config in CONFIGS]
     started = time.monotonic()
@@ -161,6 +196,7 @@ async def measure(rounds: int, per_round: int, pipeline: int, budget: float) -> 
     finally:
         for server in servers:
             await server.close()
+    step_ns = await activity_cost(20_000)
     medians = {config: statistics.median(values) for config, values in rates.items()}
     # Within a round the configurations run back to back, under much the same load.
     paired = {
@@ -181,6 +217,11 @@ async def measure(rounds: int, per_round: int, pipeline: int, budget: float) -> 
         "paired_ratio_touch60_over_none": round(paired["touch60"], 4),
         "paired_ratio_touch0_over_none": round(paired["touch0"], 4),
         "store_writes": writes,
+        "activity_step_ns": {k: round(v) for k, v in step_ns.items()},
+        # What touch_every=60 adds to an event, as a share of an event's time without it.
+        "touch60_step_share_of_event": round(
+            (step_ns["touch60"] - step_ns["none"]) * medians["none"] / 1e9, 6
+        ),
         "events_measured": events,
         "rounds_events_per_s": {k: [round(x, 1) for x in v] for k, v in rates.items()},
     }

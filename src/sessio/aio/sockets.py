@@ -286,6 +286,8 @@ class AsyncSessionSockets:
         self, interval: Interval, last: dict[str, float], session_id: str, now: float
     ) -> bool:
         """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
+        if interval.seconds is None:
+            return False
         with self._claims:
             if not interval.due(last.get(session_id), now):
                 return False
