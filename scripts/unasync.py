@@ -21,6 +21,7 @@ FILES = ["django_store.py", "redis_store.py", "revoke.py", "session.py", "socket
 REPLACEMENTS = [
     ("import anyio.to_thread\n", ""),
     ("await anyio.to_thread.run_sync(function, *args)", "function(*args)"),
+    ("await anyio.sleep(", "time.sleep("),
     ("Callable[..., Awaitable[T]]", "Callable[..., T]"),
     ("AsyncGenerator[bytes | None, None]", "Generator[bytes | None, None, None]"),
     ("AsyncGenerator", "Generator"),
