@@ -10,7 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from attrs import frozen
@@ -25,6 +25,7 @@ __all__ = [
     "b64encode_url_nopad",
     "constant_time_equal",
     "hmac_digest",
+    "hmac_sha256_with",
     "itsdangerous_b64decode",
     "itsdangerous_key",
     "itsdangerous_sign",
@@ -42,6 +43,35 @@ def to_bytes(value: str | bytes) -> bytes:
 def hmac_digest(key: bytes, message: bytes, algorithm: str = "sha256") -> bytes:
     """HMAC of `message` under `key`."""
     return hmac.new(key, message, getattr(hashlib, algorithm)).digest()
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+def hmac_sha256_with(key: bytes) -> Callable[[bytes], bytes]:
+    """HMAC-SHA256 under `key` (RFC 2104), with the padded key hashed once, up front.
+
+    For a key used on every handshake: each call then copies two hash states instead of
+    keying a new HMAC, about half the work of `hmac.digest` for a cookie-sized message.
+    """
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner_start = hashlib.sha256(key.translate(_IPAD))
+    outer_start = hashlib.sha256(key.translate(_OPAD))
+
+    def mac(message: bytes) -> bytes:
+        inner = inner_start.copy()
+        inner.update(message)
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    return mac
+
+
+_SHA256_BLOCK = 64
 
 
 def constant_time_equal(a: bytes | str, b: bytes | str) -> bool:
