@@ -591,3 +591,21 @@ def test_new_sid_is_uid_safe(entropy: bytes) -> None:
     sid = express(["s"]).new_sid(entropy)
     assert re.fullmatch(r"[A-Za-z0-9_-]+", sid)
     assert len(sid) == math.ceil(len(entropy) * 4 / 3)
+
+
+ESCAPE_PIECES = ["%3A", "%2F", "%2B", "%3D", "%25", "%3a", "%", "3", "A", "25", "x", "é"]
+ESCAPE_PIECES += ["%C3", "%A9", "%E2", "%82", "%AC"]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(ESCAPE_PIECES), max_size=14).map("".join))
+def test_decode_uri_component_on_escape_heavy_values(value: str) -> None:
+    # The fast path for express's own escapes must agree with a strict full decode.
+    if re.search(r"%(?![0-9A-Fa-f]{2})", value):
+        expected = None
+    else:
+        try:
+            expected = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            expected = None
+    assert decode_uri_component(value) == expected

@@ -53,6 +53,13 @@ def decode_uri_component(value: str) -> str | None:
     """JavaScript's ``decodeURIComponent``: None where it would throw (bad ``%`` or UTF-8)."""
     if "%" not in value:
         return value
+    # The escapes express-session writes into a signed cookie. Each match starts at a "%"
+    # of the input and none yields a "%", so replacing them one after another decodes each
+    # escape exactly once, as decodeURIComponent does; anything left goes the long way.
+    common = value.replace("%3A", ":").replace("%2F", "/").replace("%2B", "+")
+    common = common.replace("%3D", "=")
+    if "%" not in common:
+        return common
     # Percent-escapes are UTF-8 bytes; raw characters encode to whole UTF-8 sequences, so
     # decoding the joined bytes fails exactly where decodeURIComponent throws.
     first, *rest = value.split("%")
