@@ -74,7 +74,22 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
         async def ping_with_session(sid: str, session: Any, data: Any) -> Any:
             return data
 
-        cookie = asyncio.run(sessions.create({"user": "alice"})).cookie
+        if redis_url:
+            # A redis.asyncio client belongs to the loop it first ran on: mint the session
+            # through a synchronous twin, so that the server's client meets only uvicorn's.
+            import redis as sync_redis
+
+            from sessio.sync import RedisStore as SyncRedisStore
+            from sessio.sync import SessionSockets
+
+            minter = SessionSockets(
+                socketio.Server(async_mode="threading"),
+                SyncRedisStore(sync_redis.Redis.from_url(redis_url)),
+                formats.express(secrets=[SECRET]),
+            )
+            cookie = minter.create({"user": "alice"}).cookie
+        else:
+            cookie = asyncio.run(sessions.create({"user": "alice"})).cookie
 
     print(f"READY {cookie}", flush=True)
     uvicorn.run(
@@ -171,6 +186,10 @@ async def measure(rounds: int, per_round: int, redis_url: str | None) -> dict[st
         "bare_conn_per_s": round(bare_rate, 1),
         "sessio_conn_per_s": round(sessio_rate, 1),
         "ratio_sessio_over_bare": round(sessio_rate / bare_rate, 4),
+        "paired_ratio": round(
+            statistics.median(s / b for s, b in zip(rates["sessio"], rates["bare"], strict=True)),
+            4,
+        ),
         "bare_rounds": [round(x, 1) for x in rates["bare"]],
         "sessio_rounds": [round(x, 1) for x in rates["sessio"]],
     }
