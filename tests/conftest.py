@@ -3,8 +3,8 @@
 ``tests/`` is not a package: pytest puts this directory on ``sys.path`` (rootdir-relative
 "prepend" import mode), so test modules import the helpers as ``servers`` and ``redis_server``.
 
-Fixtures registered here: ``redis_server`` (a private redis-server per test) and
-``redis_server_session`` (one per session).
+Fixtures registered here: ``redis_server`` (a private redis-server per test),
+``redis_server_session`` (one per session) and ``redis_port`` (that one's port).
 
 Nothing global for anyio: async tests mark themselves ``@pytest.mark.anyio``. Note that since
 anyio 4.12 the plugin's default ``anyio_backend`` fixture is parametrized over every installed
@@ -16,6 +16,6 @@ that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it:
         return "asyncio"
 """
 
-from redis_server import redis_server, redis_server_session
+from redis_server import redis_port, redis_server, redis_server_session
 
-__all__ = ["redis_server", "redis_server_session"]
+__all__ = ["redis_port", "redis_server", "redis_server_session"]

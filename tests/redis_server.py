@@ -182,3 +182,12 @@ def redis_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def redis_port(redis_server_session: RedisServer) -> int:
+    """The port of the run's shared private redis-server (never 6379).
+
+    Tests that use it keep apart by their own session ids and keys.
+    """
+    return redis_server_session.port

@@ -51,12 +51,6 @@ RICH = {
 
 
 @pytest.fixture
-def redis_port(redis_server_session: RedisServer) -> int:
-    """The port of the session's private redis-server: session ids keep the tests apart."""
-    return redis_server_session.port
-
-
-@pytest.fixture
 def store(redis_server_session: RedisServer) -> redis.Redis:
     return redis_server_session.client()
 
