@@ -27,25 +27,20 @@ Facts, from Django 5.2's own code (``django/core/signing.py``, ``django/utils/cr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import pickle
 import string
-import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from attrs import field, frozen
 
+from sessio.core.django_signing import Rejected, Unsigned, derived_key, dumps, unsign
 from sessio.core.failures import Failure
 from sessio.core.format import Format
 from sessio.core.signing import (
-    b64decode_url,
-    b64encode_url_nopad,
-    constant_time_equal,
-    hmac_digest,
     to_bytes,
 )
 from sessio.core.values import ClientSession, Encoded, SessionRef, StoredSession
@@ -64,56 +59,6 @@ _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 # Django's VALID_KEY_CHARS: the only characters it puts in a session key.
 _KEY_CHARS = frozenset(string.ascii_lowercase + string.digits)
 _KEY_LENGTH = 32
-
-
-def b62_encode(number: int) -> str:
-    """``django.core.signing.b62_encode``."""
-    if number == 0:
-        return "0"
-    sign = "-" if number < 0 else ""
-    number = abs(number)
-    digits: list[str] = []
-    while number > 0:
-        number, remainder = divmod(number, 62)
-        digits.append(_BASE62[remainder])
-    return sign + "".join(reversed(digits))
-
-
-def b62_decode(text: str) -> int | None:
-    """``django.core.signing.b62_decode``; None where Django's would raise."""
-    sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text)
-    if not digits or not all(c in _BASE62 for c in digits):
-        return None
-    number = 0
-    for digit in digits:
-        number = number * 62 + _BASE62.index(digit)
-    return sign * number
-
-
-def _derived_key(salt: str, secret: bytes) -> bytes:
-    # salted_hmac: the HMAC key is the hash of key_salt + secret, never the secret itself.
-    return hashlib.sha256((salt + "signer").encode("utf-8") + secret).digest()
-
-
-def _signature(key: bytes, value: str) -> str:
-    return b64encode_url_nopad(hmac_digest(key, value.encode("utf-8"), "sha256"))
-
-
-@frozen
-class _Unsigned:
-    """A verified ``signing.dumps`` value: the serialized payload, its signer and its time."""
-
-    payload: bytes
-    secret_index: int
-    timestamp: int
-
-
-@frozen
-class _Rejected:
-    """Why ``signing.loads`` would raise; the caller words it for a cookie or for the store."""
-
-    kind: Literal["malformed", "bad-signature", "expired"]
-    why: str
 
 
 def _secrets(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
@@ -153,57 +98,22 @@ class DjangoFormat(Format):
 
     @_keys.default
     def _derive_keys(self) -> tuple[bytes, ...]:
-        return tuple(_derived_key(self.salt, secret) for secret in self.secrets)
+        return tuple(derived_key(self.salt, secret) for secret in self.secrets)
 
     @property
     def writable(self) -> bool:
         """False for ``signed_cookies`` (the session is the cookie); True otherwise."""
         return self.backend != "signed_cookies"
 
-    # -- django.core.signing ----------------------------------------------------------------
-
-    def _unsign(self, signed: str, max_age: float | None, now: float) -> _Unsigned | _Rejected:
-        """``TimestampSigner.unsign`` + base64 + zlib: the payload bytes, or why not."""
-        value, sep, sig = signed.rpartition(":")
-        if not sep:
-            return _Rejected("malformed", "no ':' separates a signature")
-        index: int | None = None
-        for i, key in enumerate(self._keys):
-            # Every key is tried, so the time taken does not say which one matched.
-            if constant_time_equal(sig, _signature(key, value)) and index is None:
-                index = i
-        if index is None:
-            return _Rejected("bad-signature", "no configured secret verifies it")
-        base64d, sep, stamp = value.rpartition(":")
-        timestamp = b62_decode(stamp) if sep else None
-        if timestamp is None:
-            return _Rejected("malformed", "the signed value has no base62 timestamp")
-        if max_age is not None and now - timestamp > max_age:
-            return _Rejected("expired", f"signed {now - timestamp:.0f} s ago (max_age {max_age} s)")
-        compressed = base64d.startswith(".")
-        data = b64decode_url(base64d[1:] if compressed else base64d)
-        if data is None:
-            return _Rejected("malformed", "the signed payload is not base64url")
-        if compressed:
-            try:
-                data = zlib.decompress(data)
-            except zlib.error:
-                return _Rejected("malformed", "the signed payload does not decompress")
-        return _Unsigned(data, index, timestamp)
+    def _unsign(self, signed: str, max_age: float | None, now: float) -> Unsigned | Rejected:
+        return unsign(signed, self._keys, max_age, now)
 
     def sign(self, data: Mapping[str, Any], now: float) -> str | Failure:
         """``signing.dumps(data, salt=self.salt, compress=True)`` signed at `now`."""
         payload = self._serialize(data)
         if isinstance(payload, Failure):
             return payload
-        compressed = zlib.compress(payload)
-        # Django keeps the compressed form only when it saves more than one byte.
-        if len(compressed) < len(payload) - 1:
-            base64d = "." + b64encode_url_nopad(compressed)
-        else:
-            base64d = b64encode_url_nopad(payload)
-        value = f"{base64d}:{b62_encode(int(now))}"
-        return f"{value}:{_signature(self._keys[0], value)}"
+        return dumps(payload, self._keys[0], now)
 
     def _serialize(self, data: Mapping[str, Any]) -> bytes | Failure:
         try:
@@ -247,7 +157,7 @@ class DjangoFormat(Format):
                 return Failure.malformed(self.key, "a session key is made of a-z and 0-9 only")
             return SessionRef(value, self.store_key(value))
         unsigned = self._unsign(value, self.max_age, now)
-        if isinstance(unsigned, _Rejected):
+        if isinstance(unsigned, Rejected):
             if unsigned.kind == "bad-signature":
                 return Failure.bad_signature(self.key, len(self._keys))
             if unsigned.kind == "expired":
@@ -286,7 +196,7 @@ class DjangoFormat(Format):
             return Failure.corrupt("session_data is not ASCII")
         # SessionBase.decode passes no max_age: expiry lives in expire_date, mtime or a TTL.
         unsigned = self._unsign(text, None, now)
-        if isinstance(unsigned, _Rejected):
+        if isinstance(unsigned, Rejected):
             if unsigned.kind == "bad-signature":
                 return Failure(
                     "bad-signature",
