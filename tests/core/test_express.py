@@ -184,7 +184,7 @@ def test_unsigned_values_are_refused_while_secrets_are_set(
 @settings(max_examples=100)
 @given(sids.filter(bool))
 def test_without_secrets_the_value_is_the_sid(sid: str) -> None:
-    fmt = express([])
+    fmt = express(None)
     value = fmt.cookie_value(sid)
     assert isinstance(value, str)
     assert fmt.read_cookie(value, 0) == SessionRef(sid, "sess:" + sid, None)
@@ -609,3 +609,15 @@ def test_decode_uri_component_on_escape_heavy_values(value: str) -> None:
         except UnicodeDecodeError:
             expected = None
     assert decode_uri_component(value) == expected
+
+
+@pytest.mark.parametrize("secrets", [[], "", [""], ["k", b""], ()])
+def test_an_empty_secret_is_refused_at_construction(secrets: Any) -> None:
+    # Otherwise every cookie value would pass as a session id.
+    with pytest.raises(ValueError, match="secrets=None"):
+        express(secrets)
+
+
+def test_secrets_none_accepts_plain_ids_on_purpose() -> None:
+    assert express(None).read_cookie("abc", 0) == SessionRef("abc", "sess:abc")
+    assert express(["k"]).read_cookie("abc", 0) == Failure.unsigned("connect.sid")

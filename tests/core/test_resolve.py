@@ -59,7 +59,7 @@ class Broken(Format):
 
 FORMATS: list[Format] = [
     express(["s1", "s2"]),
-    express([]),
+    express(None),
     express("k", key="sid"),
     CookieOnly(),
     Broken(),
@@ -117,7 +117,7 @@ def test_verdict_examples() -> None:
     first = resolve(f"connect.sid={signed}; connect.sid=s:other.sig", fmt, 0)
     assert first == SessionRef("abc", "sess:abc", 1)
     assert resolve("session={}", CookieOnly(), 5.0) == ClientSession({"raw": 2}, None, 5.0)
-    assert resolve("connect.sid=abc", express([]), 0) == SessionRef("abc", "sess:abc")
+    assert resolve("connect.sid=abc", express(None), 0) == SessionRef("abc", "sess:abc")
     for header, code in [
         (None, "no-cookie"),
         ("", "no-cookie"),
@@ -234,7 +234,7 @@ def test_failure_messages_keep_no_exception_text() -> None:
     assert "SECRETpassword" not in failure.message
 
 
-@pytest.mark.parametrize("fmt", [express(["s"]), express([])])
+@pytest.mark.parametrize("fmt", [express(["s"]), express(None)])
 def test_load_turns_store_answers_into_sessions_or_failures(fmt: Format) -> None:
     ref = SessionRef("abc", "sess:abc")
     missing = load(ref, None, fmt, 0)

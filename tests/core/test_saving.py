@@ -42,7 +42,7 @@ changes = st.builds(
     Changes, st.dictionaries(keys, json_values, max_size=3), st.frozensets(keys, max_size=2)
 )
 formats = st.sampled_from(
-    [express(["s1", "s2"]), express([], key="sid", prefix="app:", ttl=60), express("one")]
+    [express(["s1", "s2"]), express(None, key="sid", prefix="app:", ttl=60), express("one")]
 )
 sids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=32)
 
@@ -240,7 +240,7 @@ def test_an_unserializable_change_is_a_failure() -> None:
     st.sampled_from(
         [
             express(["s1", "s2"]),
-            express([]),
+            express(None),
             express(b"bytes secret", key="app.sid", prefix="s/"),
             express(["s"], cookie_max_age=3600),
         ]

@@ -252,7 +252,7 @@ class ExpressFormat(Format):
 
 
 def express(
-    secrets: Sequence[str | bytes] | str | bytes,
+    secrets: Sequence[str | bytes] | str | bytes | None,
     key: str = "connect.sid",
     prefix: str = "sess:",
     ttl: int = 86400,
@@ -263,5 +263,16 @@ def express(
     `secrets` is the ``secret`` option (one or a list: the first signs, any verifies); `key`
     the cookie name; `prefix` and `ttl` connect-redis's options; `cookie_max_age` (seconds) the
     ``cookie.maxAge`` option, used when sessio creates a session.
+
+    An empty secret (or list) is refused: express-session needs one, and without one any
+    cookie value would be taken as a session id. ``secrets=None`` says so on purpose: plain,
+    unsigned session ids (the seed's unsigned cookies) are then accepted.
     """
-    return ExpressFormat(secrets, key, prefix, ttl, cookie_max_age)
+    if secrets is not None:
+        listed = _secrets(secrets)
+        if not listed or not all(listed):
+            raise ValueError(
+                "express needs its secret(s), as express-session's `secret` option; "
+                "pass secrets=None only to accept unsigned session ids on purpose"
+            )
+    return ExpressFormat(() if secrets is None else secrets, key, prefix, ttl, cookie_max_age)
