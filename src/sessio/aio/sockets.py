@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import inspect  # unasync: drop
+import inspect
 import logging
 import secrets
 import threading
@@ -38,11 +38,30 @@ async def _call(handler: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def _accepts(handler: Callable[..., Any], count: int) -> bool:
+    """Whether `handler` can be called with `count` positional arguments."""
+    try:
+        inspect.signature(handler).bind(*range(count))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _without_auth(handler: Callable[..., Any]) -> Callable[..., Any]:
+    # Connect handlers take (err, sid, session), or (err, sid, session, auth) to see the
+    # client's auth payload.
+    def call(err: Failure | None, sid: str, session: Any, auth: Any) -> Any:
+        return handler(err, sid, session)
+
+    return call
+
+
 class AsyncSessionSockets:
     """Hands every handler of an `socketio.AsyncServer` the HTTP session of its socket.
 
     ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
-    `sessio.Failure`) and `session` is None. Returning False or raising
+    `sessio.Failure`) and `session` is None; a handler that takes a fourth argument also gets
+    the client's ``auth`` payload. Returning False or raising
     ``ConnectionRefusedError`` refuses the connection. Other events are called
     ``(sid, session, *args)``; ``disconnect`` as ``(sid, session, reason)``. The session is
     loaded once, at connect; events reuse it without a store round trip.
@@ -115,6 +134,8 @@ class AsyncSessionSockets:
         return AsyncSessionNamespace(self, namespace)
 
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
+        if event == "connect" and not _accepts(handler, 4):
+            handler = _without_auth(handler)
         if namespace not in self._handlers:
             if "connect" in self.sio.handlers.get(namespace, {}):
                 # python-socketio keeps one connect handler per namespace: ours replaces it.
@@ -145,7 +166,9 @@ class AsyncSessionSockets:
             self._sessions[(namespace, sid)] = session
             handler = self._handlers[namespace].get("connect")
             try:
-                result = None if handler is None else await _call(handler, err, sid, session)
+                result = (
+                    None if handler is None else await _call(handler, err, sid, session, auth)
+                )
             except BaseException:
                 self._sessions.pop((namespace, sid), None)
                 raise
