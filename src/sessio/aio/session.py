@@ -160,6 +160,8 @@ class AsyncSession(dict[str, Any]):
             )
             if done:
                 self._rebase(plan.stored, plan.value, diff(apply(self._loaded, changes), self))
+                # A write past the session's lifetime deleted it: it must stay gone.
+                self._destroyed = plan.value is None
                 return
             latest = load(ref, actual, self.fmt, now)
             if isinstance(latest, Failure):
