@@ -166,9 +166,7 @@ class AsyncSessionSockets:
             self._sessions[(namespace, sid)] = session
             handler = self._handlers[namespace].get("connect")
             try:
-                result = (
-                    None if handler is None else await _call(handler, err, sid, session, auth)
-                )
+                result = None if handler is None else await _call(handler, err, sid, session, auth)
             except BaseException:
                 self._sessions.pop((namespace, sid), None)
                 raise
