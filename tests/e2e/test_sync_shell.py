@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 REJECTED = {"message": "Connection rejected by server"}
 CLIENT_GONE = {"client disconnect", "transport close"}
+# python-socketio's sync client over polling sometimes stops without its last packet reaching
+# the server, which then reports the loss at its ping timeout: still the reason socketio gave.
+CLIENT_GONE_POLLING = {*CLIENT_GONE, "ping timeout"}
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -351,7 +354,7 @@ def test_the_disconnect_handler_gets_sid_session_and_reason(transport: str) -> N
             [(gone_sid, session, reason)] = app.seen.wait("disconnect")
         assert gone_sid == sid
         assert session == {"user": "alice", "step": 2}
-        assert reason in CLIENT_GONE
+        assert reason in (CLIENT_GONE if transport == "websocket" else CLIENT_GONE_POLLING)
         assert app.sessions.session(sid) is None
 
 
