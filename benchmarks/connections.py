@@ -13,27 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 
 import socketio
+from bench_support import free_port, private_redis, wait_listening
 
 SECRET = "keyboard cat"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # -- server side (runs in a child process) ----------------------------------------------
@@ -100,17 +92,6 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
 # -- client side ------------------------------------------------------------------------
 
 
-async def wait_listening(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.02)
-    raise TimeoutError(f"server on {port} did not start")
-
-
 async def round_trip_rate(url: str, cookie: str, count: int) -> float:
     """Connections per second over `count` sequential connect + call + disconnect."""
     client = socketio.AsyncClient()
@@ -138,28 +119,6 @@ class Server:
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="sessio-bench-redis-")
-    process = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    return process, f"redis://127.0.0.1:{port}/0", workdir
 
 
 async def measure(rounds: int, per_round: int, redis_url: str | None) -> dict[str, Any]:
@@ -207,17 +166,9 @@ def main() -> int:
     if args.serve:
         serve(args.serve, args.port, args.redis)
         return 0
-    redis_process = None
-    redis_url = None
-    if args.store == "redis":
-        redis_process, redis_url, workdir = start_redis()
-    try:
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
         report = asyncio.run(measure(args.rounds, args.per_round, redis_url))
-    finally:
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(10)
-            shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report))
     return 0
 

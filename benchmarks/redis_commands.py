@@ -15,30 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from typing import Any
 
 import redis
 import redis.asyncio
 import socketio
 import uvicorn
+from bench_support import free_port, private_redis
 
 from sessio import formats
 from sessio.aio import AsyncSession, AsyncSessionSockets, RedisStore
 from sessio.core import Failure
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def commandstats(client: redis.Redis) -> dict[str, int]:
@@ -109,40 +97,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=200)
     args = parser.parse_args()
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="sessio-bench-redis-")
-    process = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        probe = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        report = asyncio.run(run(args.connections, f"redis://127.0.0.1:{port}/0"))
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with private_redis() as url:
+        report = asyncio.run(run(args.connections, url))
     print(json.dumps(report))
     return 0
 

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,16 +34,10 @@ import time
 from typing import Any
 
 import socketio
+from bench_support import free_port, wait_listening
 
 SECRET = "keyboard cat"
 CONFIGS = {"none": None, "touch60": 60.0, "touch0": 0.0}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # -- server side (runs in a child process) ----------------------------------------------
@@ -92,17 +85,6 @@ def serve(config: str, port: int) -> None:
 
 
 # -- client side ------------------------------------------------------------------------
-
-
-async def wait_listening(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.02)
-    raise TimeoutError(f"server on {port} did not start")
 
 
 class Server:
