@@ -149,7 +149,7 @@ async def activity_cost(iterations: int) -> dict[str, float]:
             resolve(minted.cookie, fmt, time.time()), store, fmt, time.time
         )
         assert isinstance(session, AsyncSession)
-        step = sessions._on_activity  # the per-event step, as the event wrapper calls it
+        step = sessions._liveness.on_activity  # the per-event step, as the event wrapper calls it
         await step(session)  # the first one touches (as a connect would have set the clock)
         start = time.perf_counter_ns()
         for _ in range(iterations):

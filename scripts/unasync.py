@@ -15,7 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-FILES = ["django_store.py", "redis_store.py", "revoke.py", "session.py", "sockets.py", "store.py"]
+FILES = [
+    "django_store.py",
+    "liveness.py",
+    "redis_store.py",
+    "revoke.py",
+    "session.py",
+    "sockets.py",
+    "store.py",
+]
 
 # Longest first where one replacement's text contains another's.
 REPLACEMENTS = [
@@ -32,6 +40,7 @@ REPLACEMENTS = [
     ("`AsyncServer`", "`Server`"),
     ("AsyncSessionSockets", "SessionSockets"),
     ("AsyncSessionNamespace", "SessionNamespace"),
+    ("AsyncLiveness", "Liveness"),
     ("AsyncSession", "Session"),
     ("sessio.aio", "sessio.sync"),
     ("redis.asyncio", "redis"),

@@ -5,19 +5,18 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import aclosing
 from typing import Any, TypeVar, overload
 
 import socketio
 
+from sessio.aio.liveness import AsyncLiveness
 from sessio.aio.session import AsyncSession, open_session
 from sessio.aio.store import ControlChannel, Store
 from sessio.core import Failure, Format, Minted, plan_create, resolve
 from sessio.core.activity import Interval
-from sessio.core.control import CONTROL_CHANNEL, Disconnect, decode_control, encode_control
+from sessio.core.control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core.rooms import session_room
 from sessio.errors import SessionError, error_for
 
@@ -100,16 +99,17 @@ class AsyncSessionSockets:
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
         self._sessions: dict[tuple[str, str], AsyncSession | None] = {}
-        # Per session id: when this node last touched / re-checked it.
-        self._touched: dict[str, float] = {}
-        self._checked: dict[str, float] = {}
-        # The sync shell runs handlers in parallel threads: seeing that a touch or a check is
-        # due and claiming it must be one step, or two sockets of a session both do it.
-        self._claims = threading.Lock()
         # Why a socket is being disconnected, for its disconnect handler.
         self._reasons: dict[tuple[str, str], str] = {}
-        self._started = False
-        self._closed = False
+        self._liveness = AsyncLiveness(
+            sio,
+            store,
+            clock,
+            self.touch_every,
+            self.revalidate_every,
+            self._sessions,
+            self._reasons,
+        )
 
     # -- registration -------------------------------------------------------------------
 
@@ -174,10 +174,7 @@ class AsyncSessionSockets:
                 self._sessions.pop((namespace, sid), None)
             elif session is not None and session.id is not None:
                 await self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
-                now = self.clock()
-                self._touched.setdefault(session.id, now)
-                self._checked.setdefault(session.id, now)
-                self._start_background_tasks()
+                self._liveness.joined(session.id)
             return result
 
         return connect
@@ -186,7 +183,7 @@ class AsyncSessionSockets:
         async def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._sessions.pop((namespace, sid), None)
             reason = self._reasons.pop((namespace, sid), reason)
-            self._forget_if_unused(session)
+            self._liveness.forget_if_unused(session)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
                 return None
@@ -204,7 +201,7 @@ class AsyncSessionSockets:
 
             async def catch_all(name: str, sid: str, *args: Any) -> Any:
                 session = self._sessions.get((namespace, sid))
-                if not await self._on_activity(session):
+                if not await self._liveness.on_activity(session):
                     return None
                 return await _call(self._handlers[namespace]["*"], name, sid, session, *args)
 
@@ -212,7 +209,7 @@ class AsyncSessionSockets:
 
         async def handle(sid: str, *args: Any) -> Any:
             session = self._sessions.get((namespace, sid))
-            if not await self._on_activity(session):
+            if not await self._liveness.on_activity(session):
                 return None
             return await _call(self._handlers[namespace][event], sid, session, *args)
 
@@ -259,114 +256,9 @@ class AsyncSessionSockets:
                 raise SessionError(Failure.store_unavailable(error)) from error
         return plan.minted
 
-    # -- activity: rolling expiry and revalidation ----------------------------------------
-
-    async def _on_activity(self, session: AsyncSession | None) -> bool:
-        """Touch or re-check `session` when due; False when it is gone (sockets dropped)."""
-        if session is None or session.id is None:
-            return True
-        now = self.clock()
-        recheck = self._claim(self.revalidate_every, self._checked, session.id, now)
-        if recheck and not await self._exists(session):
-            await self._disconnect_local(self.room(session.id), "session-not-found")
-            return False
-        if self._claim(self.touch_every, self._touched, session.id, now):
-            try:
-                await session.touch()
-            except SessionError as error:
-                if error.code != "session-not-found":
-                    logger.warning("touch failed: %s", error.code)
-                    return True
-                await self._disconnect_local(self.room(session.id), error.code)
-                return False
-        return True
-
-    async def _exists(self, session: AsyncSession) -> bool:
-        if session.ref is None:
-            return True
-        try:
-            return await self.store.get(session.ref.key) is not None
-        except Exception:
-            # A store outage is not a logout: keep the socket, check again next time.
-            logger.warning("session store failed on revalidation", exc_info=True)
-            return True
-
-    async def _revalidate_all(self) -> None:
-        """Re-check every session on this node that is due (the timer's round)."""
-        now = self.clock()
-        live = {
-            s.id: s for s in list(self._sessions.values()) if s is not None and s.id is not None
-        }
-        for session_id, session in live.items():
-            if not self._claim(self.revalidate_every, self._checked, session_id, now):
-                continue
-            if not await self._exists(session):
-                await self._disconnect_local(self.room(session_id), "session-not-found")
-
-    def _claim(
-        self, interval: Interval, last: dict[str, float], session_id: str, now: float
-    ) -> bool:
-        """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
-        if interval.seconds is None:
-            return False
-        with self._claims:
-            if not interval.due(last.get(session_id), now):
-                return False
-            last[session_id] = now
-            return True
-
-    def _forget_if_unused(self, session: AsyncSession | None) -> None:
-        if session is None or session.id is None:
-            return
-        if not any(s is not None and s.id == session.id for s in self._sessions.values()):
-            self._touched.pop(session.id, None)
-            self._checked.pop(session.id, None)
-
-    # -- background work ------------------------------------------------------------------
-
-    def _start_background_tasks(self) -> None:
-        if self._started or self._closed:
-            return
-        self._started = True
-        if isinstance(self.store, ControlChannel):
-            self.sio.start_background_task(self._listen, self.store)
-        if self.revalidate_every.seconds is not None:
-            self.sio.start_background_task(self._revalidate_periodically)
-
-    async def _revalidate_periodically(self) -> None:
-        seconds = self.revalidate_every.seconds or 0
-        while not self._closed:
-            await self.sio.sleep(seconds)
-            try:
-                await self._revalidate_all()
-            except Exception:
-                logger.exception("revalidation round failed")
-
-    async def _listen(self, channel: ControlChannel) -> None:
-        """Follow the control channel until `close`; resubscribe when the store drops it."""
-        lost = False
-        while not self._closed:
-            try:
-                async with aclosing(channel.subscribe(CONTROL_CHANNEL)) as messages:
-                    async for raw in messages:
-                        if lost:
-                            logger.warning("control channel back")
-                            lost = False
-                        if self._closed:
-                            break
-                        message = None if raw is None else decode_control(raw)
-                        if message is not None:
-                            await self._disconnect_local(message.room, message.reason)
-            except Exception:
-                # Said once per outage: the store being down is logged by whoever uses it.
-                if not lost:
-                    logger.warning("control channel lost; subscribing again", exc_info=True)
-                lost = True
-                await self.sio.sleep(1)
-
     async def close(self) -> None:
         """Stop following the control channel and the revalidation timer (within ~1 s)."""
-        self._closed = True
+        await self._liveness.close()
 
     # -- sockets grouped by session -----------------------------------------------------
 
@@ -387,19 +279,9 @@ class AsyncSessionSockets:
         control channel; without one (`MemoryStore`), only this server's sockets go.
         """
         room = self.room(session_id)
-        await self._disconnect_local(room, reason)
+        await self._liveness.disconnect_local(room, reason)
         if isinstance(self.store, ControlChannel):
             await self.store.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
-
-    async def _disconnect_local(self, room: str, reason: str) -> None:
-        doomed = [
-            key
-            for key, session in list(self._sessions.items())
-            if session is not None and session.id is not None and self.room(session.id) == room
-        ]
-        for namespace, sid in doomed:
-            self._reasons[(namespace, sid)] = reason
-            await self.sio.disconnect(sid, namespace=namespace)
 
 
 class AsyncSessionNamespace:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import closing
 from typing import Any, TypeVar, overload
 
 import socketio
 
 from sessio.core import Failure, Format, Minted, plan_create, resolve
 from sessio.core.activity import Interval
-from sessio.core.control import CONTROL_CHANNEL, Disconnect, decode_control, encode_control
+from sessio.core.control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core.rooms import session_room
 from sessio.errors import SessionError, error_for
+from sessio.sync.liveness import Liveness
 from sessio.sync.session import Session, open_session
 from sessio.sync.store import ControlChannel, Store
 
@@ -99,16 +98,17 @@ class SessionSockets:
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
         self._sessions: dict[tuple[str, str], Session | None] = {}
-        # Per session id: when this node last touched / re-checked it.
-        self._touched: dict[str, float] = {}
-        self._checked: dict[str, float] = {}
-        # The sync shell runs handlers in parallel threads: seeing that a touch or a check is
-        # due and claiming it must be one step, or two sockets of a session both do it.
-        self._claims = threading.Lock()
         # Why a socket is being disconnected, for its disconnect handler.
         self._reasons: dict[tuple[str, str], str] = {}
-        self._started = False
-        self._closed = False
+        self._liveness = Liveness(
+            sio,
+            store,
+            clock,
+            self.touch_every,
+            self.revalidate_every,
+            self._sessions,
+            self._reasons,
+        )
 
     # -- registration -------------------------------------------------------------------
 
@@ -173,10 +173,7 @@ class SessionSockets:
                 self._sessions.pop((namespace, sid), None)
             elif session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
-                now = self.clock()
-                self._touched.setdefault(session.id, now)
-                self._checked.setdefault(session.id, now)
-                self._start_background_tasks()
+                self._liveness.joined(session.id)
             return result
 
         return connect
@@ -185,7 +182,7 @@ class SessionSockets:
         def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._sessions.pop((namespace, sid), None)
             reason = self._reasons.pop((namespace, sid), reason)
-            self._forget_if_unused(session)
+            self._liveness.forget_if_unused(session)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
                 return None
@@ -203,7 +200,7 @@ class SessionSockets:
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
                 session = self._sessions.get((namespace, sid))
-                if not self._on_activity(session):
+                if not self._liveness.on_activity(session):
                     return None
                 return _call(self._handlers[namespace]["*"], name, sid, session, *args)
 
@@ -211,7 +208,7 @@ class SessionSockets:
 
         def handle(sid: str, *args: Any) -> Any:
             session = self._sessions.get((namespace, sid))
-            if not self._on_activity(session):
+            if not self._liveness.on_activity(session):
                 return None
             return _call(self._handlers[namespace][event], sid, session, *args)
 
@@ -258,114 +255,9 @@ class SessionSockets:
                 raise SessionError(Failure.store_unavailable(error)) from error
         return plan.minted
 
-    # -- activity: rolling expiry and revalidation ----------------------------------------
-
-    def _on_activity(self, session: Session | None) -> bool:
-        """Touch or re-check `session` when due; False when it is gone (sockets dropped)."""
-        if session is None or session.id is None:
-            return True
-        now = self.clock()
-        recheck = self._claim(self.revalidate_every, self._checked, session.id, now)
-        if recheck and not self._exists(session):
-            self._disconnect_local(self.room(session.id), "session-not-found")
-            return False
-        if self._claim(self.touch_every, self._touched, session.id, now):
-            try:
-                session.touch()
-            except SessionError as error:
-                if error.code != "session-not-found":
-                    logger.warning("touch failed: %s", error.code)
-                    return True
-                self._disconnect_local(self.room(session.id), error.code)
-                return False
-        return True
-
-    def _exists(self, session: Session) -> bool:
-        if session.ref is None:
-            return True
-        try:
-            return self.store.get(session.ref.key) is not None
-        except Exception:
-            # A store outage is not a logout: keep the socket, check again next time.
-            logger.warning("session store failed on revalidation", exc_info=True)
-            return True
-
-    def _revalidate_all(self) -> None:
-        """Re-check every session on this node that is due (the timer's round)."""
-        now = self.clock()
-        live = {
-            s.id: s for s in list(self._sessions.values()) if s is not None and s.id is not None
-        }
-        for session_id, session in live.items():
-            if not self._claim(self.revalidate_every, self._checked, session_id, now):
-                continue
-            if not self._exists(session):
-                self._disconnect_local(self.room(session_id), "session-not-found")
-
-    def _claim(
-        self, interval: Interval, last: dict[str, float], session_id: str, now: float
-    ) -> bool:
-        """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
-        if interval.seconds is None:
-            return False
-        with self._claims:
-            if not interval.due(last.get(session_id), now):
-                return False
-            last[session_id] = now
-            return True
-
-    def _forget_if_unused(self, session: Session | None) -> None:
-        if session is None or session.id is None:
-            return
-        if not any(s is not None and s.id == session.id for s in self._sessions.values()):
-            self._touched.pop(session.id, None)
-            self._checked.pop(session.id, None)
-
-    # -- background work ------------------------------------------------------------------
-
-    def _start_background_tasks(self) -> None:
-        if self._started or self._closed:
-            return
-        self._started = True
-        if isinstance(self.store, ControlChannel):
-            self.sio.start_background_task(self._listen, self.store)
-        if self.revalidate_every.seconds is not None:
-            self.sio.start_background_task(self._revalidate_periodically)
-
-    def _revalidate_periodically(self) -> None:
-        seconds = self.revalidate_every.seconds or 0
-        while not self._closed:
-            self.sio.sleep(seconds)
-            try:
-                self._revalidate_all()
-            except Exception:
-                logger.exception("revalidation round failed")
-
-    def _listen(self, channel: ControlChannel) -> None:
-        """Follow the control channel until `close`; resubscribe when the store drops it."""
-        lost = False
-        while not self._closed:
-            try:
-                with closing(channel.subscribe(CONTROL_CHANNEL)) as messages:
-                    for raw in messages:
-                        if lost:
-                            logger.warning("control channel back")
-                            lost = False
-                        if self._closed:
-                            break
-                        message = None if raw is None else decode_control(raw)
-                        if message is not None:
-                            self._disconnect_local(message.room, message.reason)
-            except Exception:
-                # Said once per outage: the store being down is logged by whoever uses it.
-                if not lost:
-                    logger.warning("control channel lost; subscribing again", exc_info=True)
-                lost = True
-                self.sio.sleep(1)
-
     def close(self) -> None:
         """Stop following the control channel and the revalidation timer (within ~1 s)."""
-        self._closed = True
+        self._liveness.close()
 
     # -- sockets grouped by session -----------------------------------------------------
 
@@ -386,19 +278,9 @@ class SessionSockets:
         control channel; without one (`MemoryStore`), only this server's sockets go.
         """
         room = self.room(session_id)
-        self._disconnect_local(room, reason)
+        self._liveness.disconnect_local(room, reason)
         if isinstance(self.store, ControlChannel):
             self.store.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
-
-    def _disconnect_local(self, room: str, reason: str) -> None:
-        doomed = [
-            key
-            for key, session in list(self._sessions.items())
-            if session is not None and session.id is not None and self.room(session.id) == room
-        ]
-        for namespace, sid in doomed:
-            self._reasons[(namespace, sid)] = reason
-            self.sio.disconnect(sid, namespace=namespace)
 
 
 class SessionNamespace:
