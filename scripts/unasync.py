@@ -41,6 +41,7 @@ REPLACEMENTS = [
     ("AsyncSessionSockets", "SessionSockets"),
     ("AsyncSessionNamespace", "SessionNamespace"),
     ("AsyncLiveness", "Liveness"),
+    ("AsyncWakeup", "Wakeup"),
     ("AsyncSession", "Session"),
     ("sessio.aio", "sessio.sync"),
     ("redis.asyncio", "redis"),

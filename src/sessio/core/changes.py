@@ -14,7 +14,21 @@ from typing import Any
 
 from attrs import field, frozen
 
-__all__ = ["Changes", "apply", "conflicts", "diff", "same", "snapshot"]
+__all__ = [
+    "MAX_NESTING",
+    "Changes",
+    "apply",
+    "conflicts",
+    "diff",
+    "nested_too_deep",
+    "same",
+    "snapshot",
+]
+
+#: How deep containers in session data may nest. Snapshots and diffs recurse once per level
+#: (``copy.deepcopy`` twice), so a 500-deep list in a cookie or a store value would exhaust
+#: the interpreter's recursion limit; no real session comes near this.
+MAX_NESTING = 100
 
 
 def _frozen_set(keys: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
@@ -86,3 +100,28 @@ def conflicts(
     return frozenset(
         k for k in changes.keys if not same(loaded.get(k, missing), current.get(k, missing))
     )
+
+
+def nested_too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether containers in `value` nest more than `limit` levels deep.
+
+    Walks `value` without recursion, visiting each container once, so it is safe on exactly
+    the inputs it exists to refuse.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen: set[int] = set()
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        stack.extend((child, depth + 1) for child in children)
+    return False

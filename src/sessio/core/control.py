@@ -12,10 +12,18 @@ from typing import Any
 
 from attrs import frozen
 
-__all__ = ["CONTROL_CHANNEL", "Disconnect", "decode_control", "encode_control"]
+__all__ = [
+    "CONTROL_CHANNEL",
+    "MAX_CONTROL_MESSAGE",
+    "Disconnect",
+    "decode_control",
+    "encode_control",
+]
 
 #: The Redis pub/sub channel the shells subscribe to.
 CONTROL_CHANNEL = "sessio:control"
+#: A message sessio writes is about 120 bytes; anything far longer is not one of ours.
+MAX_CONTROL_MESSAGE = 4096
 
 
 @frozen
@@ -32,10 +40,16 @@ def encode_control(message: Disconnect) -> bytes:
 
 
 def decode_control(raw: bytes | str) -> Disconnect | None:
-    """The message in `raw`, or None for anything else (a node ignores what it cannot read)."""
+    """The message in `raw`, or None for anything else (a node ignores what it cannot read).
+
+    Never raises: whoever can publish on the channel can send anything, and one bad message
+    must not cost a node its subscription.
+    """
+    if len(raw) > MAX_CONTROL_MESSAGE:
+        return None
     try:
         document: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if not isinstance(document, dict) or document.get("op") != "disconnect":
         return None

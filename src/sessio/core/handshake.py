@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sessio.core.changes import MAX_NESTING, nested_too_deep
 from sessio.core.cookies import find_cookie, parse_cookie_header
 from sessio.core.failures import Failure
 from sessio.core.format import Format
@@ -22,11 +23,14 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     if value is None:
         return Failure.no_cookie(fmt.key, parse_cookie_header(cookie_header or ""))
     try:
-        return fmt.read_cookie(value, now)
+        verdict = fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash
         return Failure.malformed(
             fmt.key, f"the {fmt.name} format could not read it ({type(error).__name__})"
         )
+    if isinstance(verdict, ClientSession) and nested_too_deep(verdict.data):
+        return Failure.malformed(fmt.key, f"its session nests more than {MAX_NESTING} levels deep")
+    return verdict
 
 
 def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredSession | Failure:
@@ -34,6 +38,11 @@ def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredS
     if raw is None:
         return Failure.not_found(ref.key)
     try:
-        return fmt.decode(raw, now)
+        stored = fmt.decode(raw, now)
     except Exception as error:  # corrupt bytes must not crash the server
         return Failure.corrupt(f"the {fmt.name} decoder failed ({type(error).__name__})")
+    if isinstance(stored, StoredSession) and (
+        nested_too_deep(stored.data) or nested_too_deep(stored.meta)
+    ):
+        return Failure.corrupt(f"it nests more than {MAX_NESTING} levels deep")
+    return stored

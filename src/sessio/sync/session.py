@@ -86,6 +86,13 @@ class Session(dict[str, Any]):
         """What this socket changed since the session was loaded or last saved."""
         return diff(self._loaded, self)
 
+    def _changes(self) -> Changes:
+        try:
+            return self.changes
+        except RecursionError as error:
+            # Comparing recurses once per level: data nested this deep cannot be stored anyway.
+            raise error_for(Failure.unserializable(self.fmt.name, "it nests too deeply")) from error
+
     def _refuse_if_read_only(self) -> tuple[SessionRef, Store]:
         if self.ref is None or self.store is None:
             raise SessionError(Failure.read_only(self.fmt.name))
@@ -103,7 +110,7 @@ class Session(dict[str, Any]):
         """
         ref, store = self._refuse_if_read_only()
         with self._lock:
-            self._write(ref, store, self.changes, strict=strict, touch=False)
+            self._write(ref, store, self._changes(), strict=strict, touch=False)
 
     def touch(self) -> None:
         """Extend the session's life as its framework does on activity (rolling expiry)."""
@@ -120,17 +127,17 @@ class Session(dict[str, Any]):
         ref, store = self._refuse_if_read_only()
         with self._lock:
             now = self._clock()
-            raw = _call_store(store.get, ref.key)
+            raw = call_store(store.get, ref.key)
             stored = load(ref, raw, self.fmt, now)
             if isinstance(stored, Failure):
                 raise error_for(stored)
-            self._rebase(stored, raw, self.changes)
+            self._rebase(stored, raw, self._changes())
 
     def destroy(self) -> None:
         """Delete the session from the store (a logout) and empty this copy."""
         ref, store = self._refuse_if_read_only()
         with self._lock:
-            _call_store(store.delete, ref.key)
+            call_store(store.delete, ref.key)
             self._rebase(StoredSession({}), None, Changes())
             self._destroyed = True
 
@@ -142,7 +149,7 @@ class Session(dict[str, Any]):
             if attempt > 1:
                 time.sleep(random.uniform(0, _backoff(attempt)))
                 # What the last reply said the store held is stale after the pause.
-                expected = _call_store(store.get, ref.key)
+                expected = call_store(store.get, ref.key)
                 fresh = load(ref, expected, self.fmt, self._clock())
                 if isinstance(fresh, Failure):
                     raise error_for(fresh)
@@ -155,7 +162,7 @@ class Session(dict[str, Any]):
                 return
             if isinstance(plan, Failure):
                 raise error_for(plan)
-            done, actual = _call_store(
+            done, actual = call_store(
                 store.compare_and_set, plan.key, expected, plan.value, plan.ttl
             )
             if done:
@@ -185,7 +192,7 @@ def _backoff(attempt: int) -> float:
 T = TypeVar("T")
 
 
-def _call_store(operation: Callable[..., T], *args: Any) -> T:
+def call_store(operation: Callable[..., T], *args: Any) -> T:
     try:
         return operation(*args)
     except Exception as error:
@@ -199,11 +206,20 @@ def open_session(
     fmt: Format,
     clock: Callable[[], float],
 ) -> Session | Failure:
-    """Load the session a handshake `verdict` names (one store read for a `SessionRef`)."""
+    """Load the session a handshake `verdict` names (one store read for a `SessionRef`).
+
+    Never raises: whatever goes wrong becomes a classified `Failure`.
+    """
     if isinstance(verdict, Failure):
         return verdict
     if isinstance(verdict, ClientSession):
-        return Session(verdict.data, fmt=fmt, store=None, ref=None, clock=clock)
+        try:
+            return Session(verdict.data, fmt=fmt, store=None, ref=None, clock=clock)
+        except Exception as error:
+            # The core refuses what it knows to be unreadable; this is the net under it.
+            return Failure.malformed(
+                fmt.key, f"its session cannot be copied ({type(error).__name__})"
+            )
     try:
         raw = store.get(verdict.key)
     except Exception as error:
@@ -212,6 +228,9 @@ def open_session(
     stored = load(verdict, raw, fmt, clock())
     if isinstance(stored, Failure):
         return stored
-    return Session(
-        stored.data, fmt=fmt, store=store, ref=verdict, stored=stored, raw=raw, clock=clock
-    )
+    try:
+        return Session(
+            stored.data, fmt=fmt, store=store, ref=verdict, stored=stored, raw=raw, clock=clock
+        )
+    except Exception as error:
+        return Failure.corrupt(f"the session cannot be copied ({type(error).__name__})")

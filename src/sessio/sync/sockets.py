@@ -18,7 +18,7 @@ from sessio.core.control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core.rooms import session_room
 from sessio.errors import SessionError, error_for
 from sessio.sync.liveness import Liveness
-from sessio.sync.session import Session, open_session
+from sessio.sync.session import Session, call_store, open_session
 from sessio.sync.store import ControlChannel, Store
 
 __all__ = ["SessionNamespace", "SessionSockets"]
@@ -71,11 +71,18 @@ class SessionSockets:
     framework does, at most once per interval per session. With `revalidate_every`, socket
     activity (and a timer) re-checks at most that often that the session still exists in the
     store; when it is gone (logged out, expired), its sockets are disconnected and their
-    disconnect handlers get ``"session-not-found"`` as the reason.
+    disconnect handlers get ``"session-not-found"`` as the reason. Both must be more than 0
+    seconds, or None (never).
 
     Every socket with a stored session joins ``room(session_id)``. When the store has a
     control channel (`RedisStore`), this server subscribes to it, so that
-    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets.
+    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets. It
+    subscribes at `start`, or at the first connection at the latest, and re-checks every
+    session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
+
+    An exception from an application handler never leaves sessio's work half-done: a connect
+    handler's refuses that connection, a disconnect handler's is logged (with its traceback,
+    on the ``sessio`` logger) and every other socket is still disconnected.
     """
 
     def __init__(
@@ -93,8 +100,8 @@ class SessionSockets:
         self.store = store
         self.fmt = fmt
         self.require_session = require_session
-        self.touch_every = Interval(touch_every)
-        self.revalidate_every = Interval(revalidate_every)
+        self.touch_every = Interval.named("touch_every", touch_every)
+        self.revalidate_every = Interval.named("revalidate_every", revalidate_every)
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
         self._sessions: dict[tuple[str, str], Session | None] = {}
@@ -156,41 +163,76 @@ class SessionSockets:
 
     def _connect_handler(self, namespace: str) -> Callable[..., Any]:
         def connect(sid: str, environ: dict[str, Any], auth: Any) -> Any:
+            # Subscribed before this socket's session is read: a revoke published from now
+            # on reaches it (and one published earlier is in the store the read sees).
+            self._liveness.start()
+            key = (namespace, sid)
             opened = self._open(environ)
+            if not self._still_there(key):
+                # The client left during the read. python-socketio calls no disconnect
+                # handler for a socket that never finished connecting; False makes it drop
+                # the socket, and nothing of it is kept here.
+                return False
             err, session = (opened, None) if isinstance(opened, Failure) else (None, opened)
             if err is not None:
                 logger.info("socket %s on %s has no session: %s", sid, namespace, err.code)
                 if self.require_session:
                     raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
-            self._sessions[(namespace, sid)] = session
+            self._hold(key, session)
             handler = self._handlers[namespace].get("connect")
             try:
                 result = None if handler is None else _call(handler, err, sid, session, auth)
-            except BaseException:
-                self._sessions.pop((namespace, sid), None)
+            except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
+                self._release(key)
                 raise
-            if result is False:
-                self._sessions.pop((namespace, sid), None)
-            elif session is not None and session.id is not None:
+            except Exception:
+                self._release(key)
+                # Raised into python-socketio, the client would get no answer and the socket
+                # would linger half-connected: refuse it, saying nothing of why.
+                logger.exception("connect handler failed; socket %s on %s refused", sid, namespace)
+                raise socketio.exceptions.ConnectionRefusedError() from None
+            except BaseException:
+                self._release(key)
+                raise
+            if result is not False and session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
-                self._liveness.joined(session.id)
+            if result is False or not self._still_there(key):
+                self._release(key)
+                return False
             return result
 
         return connect
 
+    def _still_there(self, key: tuple[str, str]) -> bool:
+        # python-socketio forgets a socket's environ as soon as its transport closes.
+        namespace, sid = key
+        return self.sio.get_environ(sid, namespace=namespace) is not None
+
+    def _hold(self, key: tuple[str, str], session: Session | None) -> None:
+        self._sessions[key] = session
+        if session is not None and session.id is not None:
+            self._liveness.joined(key, session.id)
+
+    def _release(self, key: tuple[str, str]) -> Session | None:
+        session = self._sessions.pop(key, None)
+        if session is not None and session.id is not None:
+            self._liveness.left(key, session.id)
+        return session
+
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         def disconnect(sid: str, reason: Any = None) -> Any:
-            session = self._sessions.pop((namespace, sid), None)
+            session = self._release((namespace, sid))
             reason = self._reasons.pop((namespace, sid), reason)
-            self._liveness.forget_if_unused(session)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
                 return None
             try:
                 return _call(handler, sid, session, reason)
-            except TypeError:
-                # python-socketio would retry a TypeError with one argument fewer.
-                logger.exception("disconnect handler failed")
+            except Exception:
+                # Raised, it would stop whatever is disconnecting this socket (a logout of
+                # every socket of a session, a control message) half-way; and python-socketio
+                # would retry a TypeError with one argument fewer.
+                logger.exception("disconnect handler failed for socket %s on %s", sid, namespace)
                 return None
 
         return disconnect
@@ -200,7 +242,7 @@ class SessionSockets:
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
                 session = self._sessions.get((namespace, sid))
-                if not self._liveness.on_activity(session):
+                if not self._liveness.on_activity((namespace, sid), session):
                     return None
                 return _call(self._handlers[namespace]["*"], name, sid, session, *args)
 
@@ -208,7 +250,7 @@ class SessionSockets:
 
         def handle(sid: str, *args: Any) -> Any:
             session = self._sessions.get((namespace, sid))
-            if not self._liveness.on_activity(session):
+            if not self._liveness.on_activity((namespace, sid), session):
                 return None
             return _call(self._handlers[namespace][event], sid, session, *args)
 
@@ -255,9 +297,25 @@ class SessionSockets:
                 raise SessionError(Failure.store_unavailable(error)) from error
         return plan.minted
 
+    def start(self) -> None:
+        """Subscribe to the store's control channel and start the revalidation timer now.
+
+        Call it where the server starts (``socketio.ASGIApp(sio, on_startup=sessions.start)``,
+        or after creating a sync server); otherwise it happens at the first connection.
+        Calling it again does nothing.
+        """
+        self._liveness.start()
+
     def close(self) -> None:
-        """Stop following the control channel and the revalidation timer (within ~1 s)."""
+        """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
         self._liveness.close()
+
+    def tables(self) -> dict[str, int]:
+        """How many rows sessio's per-socket and per-session tables hold on this node.
+
+        For leak checks and metrics: every count is 0 once every socket has left.
+        """
+        return self._liveness.counts()
 
     # -- sockets grouped by session -----------------------------------------------------
 
@@ -278,9 +336,13 @@ class SessionSockets:
         control channel; without one (`MemoryStore`), only this server's sockets go.
         """
         room = self.room(session_id)
-        self._liveness.disconnect_local(room, reason)
-        if isinstance(self.store, ControlChannel):
-            self.store.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
+        try:
+            self._liveness.disconnect_local(room, reason)
+        finally:
+            # Other nodes are told even if something here went wrong.
+            if isinstance(self.store, ControlChannel):
+                message = encode_control(Disconnect(room, reason))
+                call_store(self.store.publish, CONTROL_CHANNEL, message)
 
 
 class SessionNamespace:
