@@ -226,6 +226,11 @@ def _async_engineio_server(app: object) -> engineio.AsyncServer | None:
     return eio if isinstance(eio, engineio.AsyncServer) else None
 
 
+#: The event loop serving each running `run_asgi` app, by base URL: tests call into the
+#: async shell from their own thread with ``asyncio.run_coroutine_threadsafe``.
+LOOPS: dict[str, asyncio.AbstractEventLoop] = {}
+
+
 @contextlib.contextmanager
 def run_asgi(app: Callable[..., Any], port: int = 0) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a background thread with its own event loop.
@@ -265,6 +270,7 @@ def run_asgi(app: Callable[..., Any], port: int = 0) -> Iterator[str]:
 
     async def serve() -> None:
         loop_box.append(asyncio.get_running_loop())
+        LOOPS[url] = loop_box[0]
         await server.serve(sockets=[sock])
 
     def run() -> None:
@@ -294,6 +300,7 @@ def run_asgi(app: Callable[..., Any], port: int = 0) -> Iterator[str]:
             closing = asyncio.run_coroutine_threadsafe(_close_engineio(eio), loop_box[0])
             with contextlib.suppress(Exception):
                 closing.result(STOP_TIMEOUT)
+        LOOPS.pop(url, None)
         server.should_exit = True
         serving.join(STOP_TIMEOUT)
         if serving.is_alive():

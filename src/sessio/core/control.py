@@ -15,6 +15,7 @@ from attrs import frozen
 __all__ = [
     "CONTROL_CHANNEL",
     "MAX_CONTROL_MESSAGE",
+    "SUBSCRIBED",
     "Disconnect",
     "decode_control",
     "encode_control",
@@ -22,6 +23,9 @@ __all__ = [
 
 #: The Redis pub/sub channel the shells subscribe to.
 CONTROL_CHANNEL = "sessio:control"
+#: What a control channel's subscription yields each time it becomes live (again), as opposed
+#: to a message: whatever was published before that moment may not have reached this node.
+SUBSCRIBED = b""
 #: A message sessio writes is about 120 bytes; anything far longer is not one of ours.
 MAX_CONTROL_MESSAGE = 4096
 

@@ -21,7 +21,7 @@ import socketio
 
 from sessio._wakeup import Wakeup
 from sessio.core.activity import Interval
-from sessio.core.control import CONTROL_CHANNEL, decode_control
+from sessio.core.control import CONTROL_CHANNEL, SUBSCRIBED, decode_control
 from sessio.core.rooms import session_room
 from sessio.errors import SessionError
 from sessio.sync.session import Session
@@ -209,10 +209,11 @@ class Liveness:
     def _listen(self, channel: ControlChannel) -> None:
         """Follow the control channel until `close`; resubscribe when the store drops it.
 
-        A store yields the first item of a subscription once it is live. Whatever was
-        published while this node was not listening (before its first subscription, or while
-        the store was away) is lost, so each subscription starts by re-checking every session
-        this node holds: a revoke missed on the channel is found in the store.
+        Whatever was published while this node was not listening (before its first
+        subscription, while the store was away, while its client reconnected) is lost, so
+        each time the subscription is live again (`SUBSCRIBED`, or the first item of a
+        subscription), every session this node holds is re-checked: a revoke missed on the
+        channel is found in the store.
         """
         lost = False
         while not self._closed:
@@ -222,13 +223,13 @@ class Liveness:
                     for raw in messages:
                         if self._closed:
                             break
-                        if fresh:
+                        if fresh or raw == SUBSCRIBED:
                             fresh = False
                             if lost:
                                 logger.warning("control channel back")
                                 lost = False
                             self.recheck(due_only=False)
-                        if raw is not None:
+                        if raw:
                             self._on_message(raw)
             except Exception:
                 # Said once per outage: the store being down is logged by whoever uses it.

@@ -9,6 +9,8 @@ from typing import Any
 
 import redis
 
+from sessio.core.control import SUBSCRIBED
+
 __all__ = ["COMPARE_AND_SET", "RedisStore"]
 
 # KEYS[1]: the key. ARGV[1]: "1" when a value is expected, "0" when the key must be absent;
@@ -121,17 +123,24 @@ class RedisStore:
     def subscribe(self, channel: str) -> Generator[bytes | None, None, None]:
         """Messages published on `channel`, and None after each second without one.
 
-        The Nones let a listener notice that it should stop. A lost connection ends the
-        iteration with the client's error; the listener subscribes again.
+        The Nones let a listener notice that it should stop. `SUBSCRIBED` comes each time
+        Redis confirms the subscription: first, and again whenever redis-py reconnects and
+        resubscribes on its own (messages published in between are lost). A connection lost
+        for good ends the iteration with the client's error; the listener subscribes again.
         """
         # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
         make_pubsub: Callable[..., Any] = self.client.pubsub
-        pubsub = make_pubsub(ignore_subscribe_messages=True)
+        pubsub = make_pubsub()
         with closing(pubsub):
             pubsub.subscribe(self.key_prefix + channel)
             while True:
-                item = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                yield None if item is None else _bytes(item["data"])
+                item = pubsub.get_message(timeout=1.0)
+                if item is None:
+                    yield None
+                elif item["type"] == "subscribe":
+                    yield SUBSCRIBED
+                elif item["type"] == "message":
+                    yield _bytes(item["data"])
 
 
 def _decodes_responses(client: object) -> bool:

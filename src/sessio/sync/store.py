@@ -52,7 +52,13 @@ class ControlChannel(Protocol):
         ...
 
     def subscribe(self, channel: str) -> Generator[bytes | None, None, None]:
-        """Messages on `channel`, with None now and then so that a listener can stop."""
+        """Messages on `channel`, with None now and then so that a listener can stop.
+
+        Each time the subscription becomes live, first and after any reconnection the store
+        makes on its own, it yields `sessio.core.control.SUBSCRIBED` (``b""``): a listener
+        then re-checks what it may have missed. A store that cannot tell may omit it; the
+        listener also treats the first item of every subscription that way.
+        """
         ...
 
 
