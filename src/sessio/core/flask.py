@@ -36,6 +36,7 @@ from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import key_list, one_key
 from sessio.core.signing import (
     MAX_DECOMPRESSED,
     Rejected,
@@ -153,7 +154,7 @@ def _seconds(value: float | timedelta | None) -> int | None:
 
 
 def _secrets(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
-    return tuple(to_bytes(s) for s in value)
+    return tuple(to_bytes(s) for s in key_list(value, "secrets", at_least_one=True))
 
 
 @frozen
@@ -218,6 +219,5 @@ def flask(
     the age check); `key` is ``SESSION_COOKIE_NAME``; `salt` is the session interface's
     ``salt`` (change it only if the app's interface does).
     """
-    if not secret_key:
-        raise ValueError("secret_key (Flask's SECRET_KEY) must not be empty")
-    return FlaskFormat((secret_key, *fallbacks), lifetime, key, salt)
+    current = one_key(secret_key, "secret_key")
+    return FlaskFormat((current, *key_list(fallbacks, "fallbacks")), lifetime, key, salt)
