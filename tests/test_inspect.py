@@ -157,3 +157,39 @@ def test_bad_arguments_exit_2(argv: list[str]) -> None:
         [sys.executable, "-m", "sessio", "inspect", *argv], capture_output=True, text=True
     )
     assert result.returncode == 2, result.stdout + result.stderr
+
+
+FERNET_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # base64url of bytes(range(32))
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        # A string where a list of keys goes: one-character keys, so it is refused.
+        (["--format", "flask", "--secret", "k", "--option", "fallbacks=old"], "fallbacks"),
+        (["--format", "django", "--secret", "k", "--option", "fallbacks=old"], "fallbacks"),
+        (["--format", "flask", "--secret", ""], "secret_key"),
+        # aiohttp-session has no default storage, and a Fernet key is no use to the others.
+        (["--format", "aiohttp"], "storage"),
+        (["--format", "aiohttp", "--secret", FERNET_KEY, "--option", "storage=simple"], "fernet"),
+    ],
+)
+def test_configuration_that_would_trust_forged_cookies_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    assert main([*argv, "--cookie", "a=b"]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_aiohttp_storage_comes_from_the_options_or_the_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    forged = 'AIOHTTP_SESSION={"session":{"user":"admin"}}'
+    code, doc = inspect_json(
+        capsys, "--format", "aiohttp", "--cookie", forged, "--secret", FERNET_KEY
+    )
+    assert (code, doc["code"]) == (1, "malformed-cookie")
+    code, doc = inspect_json(
+        capsys, "--format", "aiohttp", "--cookie", forged, "--option", "storage=simple"
+    )
+    assert (code, doc["data"]) == (0, {"user": "admin"})

@@ -9,7 +9,7 @@ constructor        framework                                                    
 `starlette`        Starlette / FastAPI ``SessionMiddleware``                    read
 `django`           Django sessions (``signed_cookies``; ``db``/``file``/``cache``)  read / write
 `django_native`    any Django session engine, through `DjangoStore`             write
-`aiohttp`          aiohttp-session (simple, encrypted cookie; Redis)            read / write
+`aiohttp`          aiohttp-session (``storage=``: simple, encrypted, redis)     read / write
 =================  ==========================================================  ===========
 
 The formats live in `sessio.core` (they are pure); this module gathers them, and `by_name`
@@ -79,8 +79,15 @@ def _express(secrets: Sequence[str], options: dict[str, Any]) -> Format:
 
 
 def _aiohttp(secrets: Sequence[str], options: dict[str, Any]) -> Format:
+    # Secrets are Fernet keys, so they say storage=encrypted; without them aiohttp-session has
+    # no default storage, and neither does this.
     if secrets:
         options = {"fernet_key": list(secrets), "storage": "encrypted", **options}
+    if "storage" not in options:
+        raise ValueError(
+            "the aiohttp format needs its storage: storage=simple, encrypted (or a Fernet key "
+            "as secret) or redis"
+        )
     return aiohttp(**options)
 
 

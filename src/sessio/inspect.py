@@ -30,14 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret",
         action="append",
         default=[],
-        help="a secret; repeat for rotation (flask, django: the last is the current key)",
+        help="a secret; repeat for rotation (flask, django: the last is the current key; "
+        "aiohttp: a Fernet key, which means storage=encrypted)",
     )
     parser.add_argument(
         "--option",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="any other format option, e.g. max_age=none, use_signer=true, prefix=myapp:",
+        help="any other format option, e.g. max_age=none, use_signer=true, prefix=myapp:, "
+        "storage=redis (aiohttp has no default storage)",
     )
     parser.add_argument("--store", help="redis://host:port/db of the session store")
     parser.add_argument("--now", type=float, help="the time to judge expiry at (Unix seconds)")

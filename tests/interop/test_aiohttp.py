@@ -29,7 +29,7 @@ from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessio.core.aiohttp import AiohttpFormat, aiohttp
+from sessio.core.aiohttp import AiohttpFormat, AiohttpStorage, aiohttp
 from sessio.core.changes import Changes
 from sessio.core.failures import Failure
 from sessio.core.handshake import load, resolve
@@ -104,7 +104,7 @@ def run(
 
 @pytest.mark.parametrize("data", [{"user": "alice"}, UNICODE], ids=["plain", "unicode"])
 def test_simple_cookie_reads_what_aiohttp_reads(data: dict[str, Any]) -> None:
-    fmt = aiohttp()
+    fmt = aiohttp("simple")
 
     async def scenario(app: App) -> None:
         cookie = await app.put(data)
@@ -121,7 +121,7 @@ def test_simple_cookie_reads_what_aiohttp_reads(data: dict[str, Any]) -> None:
 
 
 def test_simple_cookie_expired() -> None:
-    fmt = aiohttp(max_age=60)
+    fmt = aiohttp("simple", max_age=60)
 
     async def scenario(app: App) -> None:
         cookie = await app.put({"user": "alice"})
@@ -131,13 +131,13 @@ def test_simple_cookie_expired() -> None:
         assert isinstance(verdict, Failure) and verdict.code == "expired"
         with mock.patch("time.time", return_value=later):
             assert (await app.show(cookie))["data"] == {}
-        assert isinstance(resolve(cookie, aiohttp(), later), ClientSession)
+        assert isinstance(resolve(cookie, aiohttp("simple"), later), ClientSession)
 
     run(lambda: aiohttp_session.SimpleCookieStorage(max_age=60), scenario)
 
 
 def test_simple_cookie_not_json() -> None:
-    verdict = resolve('AIOHTTP_SESSION="{\\"created\\054"', aiohttp(), time.time())
+    verdict = resolve('AIOHTTP_SESSION="{\\"created\\054"', aiohttp("simple"), time.time())
     assert isinstance(verdict, Failure) and verdict.code == "malformed-cookie"
 
 
@@ -200,6 +200,36 @@ def test_encrypted_cookie_tampered() -> None:
             assert (await app.show(header))["data"] == {}
 
     run(lambda: EncryptedCookieStorage(RAW_KEY), scenario)
+
+
+# A session nobody signed: plain JSON, as SimpleCookieStorage writes it, made up by hand.
+FORGED = 'AIOHTTP_SESSION={"session":{"user":"admin"}}'
+
+
+def test_forged_plain_json_cookie_is_not_trusted_when_a_fernet_key_is_given() -> None:
+    # The audit's finding (issue 7 §1): aiohttp(fernet_key=KEY) fell back to the simple
+    # storage, kept the key unused, and took FORGED as admin's session.
+    with pytest.raises(TypeError):
+        aiohttp(fernet_key=RAW_KEY)  # type: ignore[call-arg]
+    unused: tuple[AiohttpStorage, ...] = ("simple", "redis")
+    for storage in unused:
+        with pytest.raises(ValueError, match="fernet_key"):
+            aiohttp(storage, fernet_key=RAW_KEY)
+        with pytest.raises(ValueError, match="fernet_key"):
+            AiohttpFormat(storage, (RAW_KEY,))
+    with pytest.raises(ValueError, match="fernet_key"):
+        AiohttpFormat("encrypted")
+    fmt = aiohttp("encrypted", fernet_key=RAW_KEY)
+
+    async def scenario(app: App) -> None:
+        # The app with that key takes FORGED as no session; so does sessio.
+        assert (await app.show(FORGED)) == {"new": True, "data": {}}
+        verdict = resolve(FORGED, fmt, time.time())
+        assert isinstance(verdict, Failure) and verdict.code == "malformed-cookie"
+
+    run(lambda: EncryptedCookieStorage(RAW_KEY), scenario)
+    # The simple storage takes it, as aiohttp-session's does: that is why it must be named.
+    assert isinstance(resolve(FORGED, aiohttp("simple"), time.time()), ClientSession)
 
 
 def test_encrypted_cookie_expired() -> None:
@@ -325,7 +355,7 @@ def test_redis_emptied_session_is_written_as_aiohttp_writes_it() -> None:
 
 
 def test_cookie_storages_are_read_only() -> None:
-    for fmt in (aiohttp(), aiohttp("encrypted", fernet_key=RAW_KEY)):
+    for fmt in (aiohttp("simple"), aiohttp("encrypted", fernet_key=RAW_KEY)):
         assert plan_create(fmt, bytes(16), {"a": 1}, 0.0) == Failure.read_only("aiohttp")
         assert fmt.decode(b"{}", 0.0) == Failure.read_only("aiohttp")
 
@@ -341,7 +371,7 @@ def test_constructor_checks_keys() -> None:
     assert aiohttp("encrypted", fernet_key=OLD_KEY.encode()).fernet_keys == (
         base64.urlsafe_b64decode(OLD_KEY),
     )
-    assert aiohttp(key="S").prefix == "S_"
+    assert aiohttp("redis", key="S").prefix == "S_"
     assert base64.urlsafe_b64encode(RAW_KEY).decode() not in repr(
         aiohttp("encrypted", fernet_key=RAW_KEY)
     )
@@ -349,7 +379,7 @@ def test_constructor_checks_keys() -> None:
 
 # --- never raises ------------------------------------------------------------------------------
 
-SIMPLE = aiohttp(max_age=60)
+SIMPLE = aiohttp("simple", max_age=60)
 ENCRYPTED = aiohttp("encrypted", fernet_key=[RAW_KEY, OLD_KEY], max_age=60)
 REDIS = aiohttp("redis", max_age=60)
 

@@ -29,6 +29,7 @@ from sessio.core.django import DjangoFormat, django
 from sessio.core.failures import Failure
 from sessio.core.handshake import load, resolve
 from sessio.core.saving import plan_create, plan_save
+from sessio.core.signing import MAX_DECOMPRESSED
 from sessio.core.values import ClientSession, SessionRef, StoredSession, Write
 
 OLD_SECRET = "django-insecure-rotated-out-secret"
@@ -276,6 +277,35 @@ def test_signed_cookie_is_read_only() -> None:
     assert fmt.cookie_value("abc") == Failure.read_only("django")
 
 
+def test_signed_cookie_that_inflates_past_the_cap_is_malformed(configure: Any) -> None:
+    # Issue 7: Django's loads inflates without a limit, and so did sessio. Django signs these
+    # with the real key; only their size is hostile: a few KB that inflate past 1 MB.
+    from django.core import signing  # type: ignore[import-untyped]
+
+    configure("signed_cookies")
+    cap = MAX_DECOMPRESSED
+    bomb = signing.dumps({"a": "0" * cap}, key=SECRET, salt=SIGNED_COOKIES, compress=True)
+    assert len(bomb) < 4096
+    verdict = resolve(f"sessionid={bomb}", django(SECRET), time.time())
+    assert isinstance(verdict, Failure) and verdict.code == "malformed-cookie"
+    assert "inflates past" in verdict.message
+    # Up to the cap a compressed session is read whole, as Django reads it.
+    under = {"a": "0" * (cap - len('{"a":""}'))}
+    value = signing.dumps(under, key=SECRET, salt=SIGNED_COOKIES, compress=True)
+    read = resolve(f"sessionid={value}", django(SECRET), time.time())
+    assert isinstance(read, ClientSession)
+    assert dict(read.data) == under == django_reads(f"sessionid={value}")
+
+
+def test_session_data_that_inflates_past_the_cap_is_corrupt(django_ready: None) -> None:
+    from django.core import signing
+
+    salt = "django.contrib.sessions.SessionStore"
+    bomb = signing.dumps({"a": "0" * MAX_DECOMPRESSED}, key=SECRET, salt=salt, compress=True)
+    stored = django(SECRET, backend="db").decode(bomb.encode(), time.time())
+    assert isinstance(stored, Failure) and stored.code == "corrupt-session"
+
+
 @given(
     data=st.dictionaries(
         st.text(max_size=8),
@@ -294,7 +324,7 @@ def test_signed_cookie_is_read_only() -> None:
 def test_sign_is_byte_identical_to_django_signing_dumps(
     django_ready: None, data: dict[str, Any], now: int
 ) -> None:
-    from django.core import signing  # type: ignore[import-untyped]
+    from django.core import signing
 
     for salt in (SIGNED_COOKIES, "django.contrib.sessions.SessionStore"):
         with mock.patch("django.core.signing.time.time", return_value=now):

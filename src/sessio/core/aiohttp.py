@@ -27,10 +27,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import attrs
 from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import one_or_more_keys
 from sessio.core.values import ClientSession, Encoded, SessionRef, StoredSession
 
 __all__ = ["AiohttpFormat", "AiohttpStorage", "aiohttp"]
@@ -96,12 +98,25 @@ def _open(document: Any, max_age: int | None, now: float) -> _Document | str:
     return _Document(dict(session or {}), None if created is None else int(created))
 
 
+def _storage_keys(instance: AiohttpFormat, _: object, keys: tuple[bytes, ...]) -> None:
+    # A key with any other storage would be kept and never used: SimpleCookieStorage takes
+    # any hand-written JSON cookie, so the key would only make the config look protected.
+    if instance.storage == "encrypted" and not keys:
+        raise ValueError("storage='encrypted' needs fernet_key (EncryptedCookieStorage's key)")
+    if instance.storage != "encrypted" and keys:
+        raise ValueError(
+            f"fernet_key is EncryptedCookieStorage's key, and storage={instance.storage!r} "
+            "would never use it (a simple cookie is plain JSON that anyone can write): pass "
+            "storage='encrypted', or drop fernet_key"
+        )
+
+
 @frozen
 class AiohttpFormat(Format):
     """aiohttp-session's cookie and one storage's layout. Build with `aiohttp`."""
 
-    storage: AiohttpStorage = "simple"
-    fernet_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    storage: AiohttpStorage = field(validator=attrs.validators.in_(_STORAGES))
+    fernet_keys: tuple[bytes, ...] = field(default=(), repr=False, validator=_storage_keys)
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
     prefix: str = field()
@@ -232,7 +247,7 @@ class AiohttpFormat(Format):
 
 
 def aiohttp(
-    storage: AiohttpStorage = "simple",
+    storage: AiohttpStorage,
     fernet_key: str | bytes | Sequence[str | bytes] | None = None,
     key: str = "AIOHTTP_SESSION",
     max_age: int | None = None,
@@ -240,21 +255,18 @@ def aiohttp(
 ) -> AiohttpFormat:
     """aiohttp-session's format.
 
-    `storage` names the storage class: ``"simple"`` (SimpleCookieStorage), ``"encrypted"``
-    (EncryptedCookieStorage) or ``"redis"`` (RedisStorage). `fernet_key` is
-    EncryptedCookieStorage's ``secret_key`` (32 raw bytes or a Fernet key string), or a list of
-    them for rotation (the first is the current one; any decrypts). `key` is ``cookie_name``,
-    `max_age` the storage's ``max_age``; `prefix` defaults to ``cookie_name + "_"`` as
-    RedisStorage keys it.
+    `storage` names the storage class, and must be named (aiohttp-session has no default
+    storage either): ``"simple"`` (SimpleCookieStorage: a plain JSON cookie that anyone can
+    write, so trust it only where that is fine), ``"encrypted"`` (EncryptedCookieStorage) or
+    ``"redis"`` (RedisStorage). `fernet_key` is EncryptedCookieStorage's ``secret_key`` (32 raw
+    bytes or a Fernet key string), or a list of them for rotation (the first is the current
+    one; any decrypts); it is needed with ``"encrypted"`` and refused with the others. `key`
+    is ``cookie_name``, `max_age` the storage's ``max_age``; `prefix` defaults to
+    ``cookie_name + "_"`` as RedisStorage keys it.
     """
     if storage not in _STORAGES:
         raise ValueError(f"storage must be one of {', '.join(_STORAGES)}, not {storage!r}")
-    if fernet_key is None:
-        keys: tuple[bytes, ...] = ()
-    elif isinstance(fernet_key, str | bytes | bytearray):
-        keys = (_fernet_key(fernet_key),)
-    else:
-        keys = tuple(_fernet_key(k) for k in fernet_key)
-    if storage == "encrypted" and not keys:
-        raise ValueError("storage='encrypted' needs fernet_key (EncryptedCookieStorage's key)")
+    keys: tuple[bytes, ...] = ()
+    if fernet_key is not None:
+        keys = tuple(_fernet_key(k) for k in one_or_more_keys(fernet_key, "fernet_key"))
     return AiohttpFormat(storage, keys, key, max_age, key + "_" if prefix is None else prefix)

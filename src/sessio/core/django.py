@@ -40,6 +40,7 @@ from attrs import field, frozen
 from sessio.core.django_signing import Rejected, Unsigned, derived_key, dumps, unsign
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import key_list, one_key
 from sessio.core.signing import (
     to_bytes,
 )
@@ -62,7 +63,7 @@ _KEY_LENGTH = 32
 
 
 def _secrets(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
-    return tuple(to_bytes(s) for s in value)
+    return tuple(to_bytes(s) for s in key_list(value, "secrets", at_least_one=True))
 
 
 def _parse_expiry(value: str) -> datetime | None:
@@ -330,12 +331,12 @@ def django(
         raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, not {backend!r}")
     if serializer not in _SERIALIZERS:
         raise ValueError(f"serializer must be 'json' or 'pickle', not {serializer!r}")
-    if not secret_key:
-        raise ValueError("secret_key (Django's SECRET_KEY) must not be empty")
+    current = one_key(secret_key, "secret_key")
+    previous = key_list(fallbacks, "fallbacks")
     if salt is None:
         salt = SIGNED_COOKIES_SALT if backend == "signed_cookies" else SESSION_STORE_SALT
     return DjangoFormat(
-        (secret_key, *fallbacks),
+        (current, *previous),
         key,
         backend,
         max_age,

@@ -3,6 +3,9 @@
 ``dumps(obj, salt=S, compress=True)``: compact JSON, zlib-compressed when that saves more than
 one byte (base64url with a ``.`` prefix then), ``TimestampSigner``: ``value:base62(int(time))``
 then ``:base64url(HMAC-SHA256(key, value))`` with ``key = SHA256((S + "signer") + secret)``.
+
+One deliberate difference: Django inflates a compressed payload without a limit, sessio at most
+to `MAX_DECOMPRESSED` bytes (as for Flask's cookie); past that the value is malformed.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from typing import Literal
 from attrs import frozen
 
 from sessio.core.signing import (
+    MAX_DECOMPRESSED,
     b64decode_url,
     b64encode_url_nopad,
     constant_time_equal,
     hmac_digest,
+    inflate,
 )
 
 __all__ = ["Rejected", "Unsigned", "b62_decode", "b62_encode", "derived_key", "dumps", "unsign"]
@@ -103,10 +108,14 @@ def unsign(
     if data is None:
         return Rejected("malformed", "the signed payload is not base64url")
     if compressed:
-        try:
-            data = zlib.decompress(data)
-        except zlib.error:
-            return Rejected("malformed", "the signed payload does not decompress")
+        # Django inflates without a limit; a signed payload of a few KB can hold many MB.
+        data = inflate(data)
+        if data is None:
+            return Rejected(
+                "malformed",
+                f"the signed payload does not decompress (or inflates past "
+                f"{MAX_DECOMPRESSED} bytes)",
+            )
     return Unsigned(data, index, timestamp)
 
 

@@ -33,6 +33,7 @@ from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import one_or_more_keys
 from sessio.core.signing import (
     b64encode_std_nopad,
     b64encode_url_nopad,
@@ -139,8 +140,11 @@ def _parse_expires(value: Any) -> float | None:
 
 
 def _secrets(value: Sequence[str | bytes] | str | bytes) -> tuple[str | bytes, ...]:
-    # express-session takes one secret or an array of them; so do we.
-    return (value,) if isinstance(value, str | bytes) else tuple(value)
+    # express-session takes one secret or an array of them; so do we. No secret at all is
+    # `express(secrets=None)`'s deliberate choice (unsigned ids), so an empty list passes here.
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and not value:
+        return ()
+    return one_or_more_keys(value, "secrets")
 
 
 @frozen
@@ -268,11 +272,13 @@ def express(
     cookie value would be taken as a session id. ``secrets=None`` says so on purpose: plain,
     unsigned session ids (the seed's unsigned cookies) are then accepted.
     """
-    if secrets is not None:
-        listed = _secrets(secrets)
-        if not listed or not all(listed):
-            raise ValueError(
-                "express needs its secret(s), as express-session's `secret` option; "
-                "pass secrets=None only to accept unsigned session ids on purpose"
-            )
-    return ExpressFormat(() if secrets is None else secrets, key, prefix, ttl, cookie_max_age)
+    if secrets is None:
+        return ExpressFormat((), key, prefix, ttl, cookie_max_age)
+    try:
+        listed = one_or_more_keys(secrets, "secrets")
+    except ValueError as error:
+        raise ValueError(
+            f"express needs its secret(s), as express-session's `secret` option ({error}); "
+            "pass secrets=None only to accept unsigned session ids on purpose"
+        ) from None
+    return ExpressFormat(listed, key, prefix, ttl, cookie_max_age)

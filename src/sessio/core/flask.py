@@ -28,7 +28,6 @@ import base64
 import email.utils
 import json
 import uuid
-import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,8 +36,11 @@ from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import key_list, one_key
 from sessio.core.signing import (
+    MAX_DECOMPRESSED,
     Rejected,
+    inflate,
     itsdangerous_b64decode,
     itsdangerous_key,
     itsdangerous_unsign_timed,
@@ -48,9 +50,6 @@ from sessio.core.values import ClientSession, SessionRef
 
 __all__ = ["MAX_DECOMPRESSED", "FlaskFormat", "flask", "load_payload", "untag"]
 
-#: The most a compressed payload may inflate to. A real cookie is at most a few KB, and
-#: zlib's best ratio is about 1:1000; the cap keeps a hostile payload from costing memory.
-MAX_DECOMPRESSED = 1 << 20
 # datetime.fromtimestamp(ts, UTC), which itsdangerous calls on success, fails past year 9999.
 _MAX_TIMESTAMP = 253402300799
 
@@ -124,19 +123,6 @@ def untag(value: Any) -> Any:
     return value
 
 
-def _inflate(data: bytes) -> bytes | None:
-    """``zlib.decompress``, but None past `MAX_DECOMPRESSED` or where zlib would raise."""
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(data, MAX_DECOMPRESSED + 1)
-    except zlib.error:
-        return None
-    # Not at the end of the stream: truncated (zlib.decompress raises) or over the cap.
-    if len(out) > MAX_DECOMPRESSED or not inflater.eof:
-        return None
-    return out
-
-
 def load_payload(payload: bytes) -> dict[str, Any] | str:
     """``URLSafeSerializerMixin.load_payload`` with Flask's serializer: the session dict, or
     why itsdangerous would raise ``BadPayload``."""
@@ -145,7 +131,7 @@ def load_payload(payload: bytes) -> dict[str, Any] | str:
     if data is None:
         return "the payload is not base64url"
     if compressed:
-        inflated = _inflate(data)
+        inflated = inflate(data)
         if inflated is None:
             return f"the payload does not decompress (or inflates past {MAX_DECOMPRESSED} bytes)"
         data = inflated
@@ -168,7 +154,7 @@ def _seconds(value: float | timedelta | None) -> int | None:
 
 
 def _secrets(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
-    return tuple(to_bytes(s) for s in value)
+    return tuple(to_bytes(s) for s in key_list(value, "secrets", at_least_one=True))
 
 
 @frozen
@@ -233,6 +219,5 @@ def flask(
     the age check); `key` is ``SESSION_COOKIE_NAME``; `salt` is the session interface's
     ``salt`` (change it only if the app's interface does).
     """
-    if not secret_key:
-        raise ValueError("secret_key (Flask's SECRET_KEY) must not be empty")
-    return FlaskFormat((secret_key, *fallbacks), lifetime, key, salt)
+    current = one_key(secret_key, "secret_key")
+    return FlaskFormat((current, *key_list(fallbacks, "fallbacks")), lifetime, key, salt)

@@ -34,6 +34,7 @@ from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import one_key
 from sessio.core.signing import (
     b64encode_url_nopad,
     itsdangerous_key,
@@ -58,7 +59,7 @@ def _seconds(value: float | timedelta) -> int:
 
 
 def _secret(value: str | bytes | None) -> bytes | None:
-    return None if value is None else to_bytes(value)
+    return None if value is None else to_bytes(one_key(value, "secret_key"))
 
 
 @frozen
@@ -214,7 +215,7 @@ def flask_session(
     """
     if serializer not in _SERIALIZERS:
         raise ValueError(f"serializer must be 'msgpack' or 'json', not {serializer!r}")
-    if use_signer and not secret_key:
+    if use_signer and secret_key is None:
         raise ValueError("use_signer needs secret_key (Flask's SECRET_KEY)")
     return FlaskSessionFormat(
         secret_key, use_signer, prefix, serializer, lifetime, key, allow_pickle, permanent

@@ -10,12 +10,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 from attrs import frozen
 
 __all__ = [
+    "MAX_DECOMPRESSED",
     "KeyDerivation",
     "Rejected",
     "Timestamped",
@@ -26,6 +28,7 @@ __all__ = [
     "constant_time_equal",
     "hmac_digest",
     "hmac_sha256_with",
+    "inflate",
     "itsdangerous_b64decode",
     "itsdangerous_key",
     "itsdangerous_sign",
@@ -110,6 +113,27 @@ def b64decode_std(text: str | bytes) -> bytes | None:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+#: The most a compressed payload may inflate to. A real cookie is at most a few KB, and
+#: zlib's best ratio is about 1:1000; the cap keeps a hostile payload from costing memory.
+MAX_DECOMPRESSED = 1 << 20
+
+
+def inflate(data: bytes) -> bytes | None:
+    """``zlib.decompress``, but None past `MAX_DECOMPRESSED` or where zlib would raise.
+
+    Flask's and Django's signers both compress; both go through this cap.
+    """
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, MAX_DECOMPRESSED + 1)
+    except zlib.error:
+        return None
+    # Not at the end of the stream: truncated (zlib.decompress raises) or over the cap.
+    if len(out) > MAX_DECOMPRESSED or not inflater.eof:
+        return None
+    return out
 
 
 # -- itsdangerous (Flask, Flask-Session, Starlette) -------------------------------------------

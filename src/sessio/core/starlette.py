@@ -19,11 +19,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 
 from attrs import field, frozen
 
 from sessio.core.failures import Failure
 from sessio.core.format import Format
+from sessio.core.keys import one_key
 from sessio.core.signing import Rejected, itsdangerous_key, itsdangerous_unsign_timed
 from sessio.core.values import ClientSession, SessionRef
 
@@ -32,11 +34,19 @@ __all__ = ["StarletteFormat", "starlette"]
 _SALT = b"itsdangerous.Signer"
 
 
+def _secret_key(value: object) -> str:
+    # SessionMiddleware signs with str(secret_key): Starlette's own Secret gives its value
+    # (and bytes their repr, as in Starlette). A list is not one key: Starlette has no rotation.
+    if not isinstance(value, str | bytes | bytearray | Iterable):
+        value = str(value)
+    return str(one_key(value, "secret_key"))
+
+
 @frozen
 class StarletteFormat(Format):
     """Starlette's ``SessionMiddleware`` cookie (read-only). Build with `starlette`."""
 
-    secret_key: str = field(repr=False)
+    secret_key: str = field(converter=_secret_key, repr=False)
     max_age: int | None = 1209600
     key: str = "session"
     name: str = field(default="starlette", init=False)
@@ -83,9 +93,7 @@ def starlette(
 ) -> StarletteFormat:
     """Starlette's (and FastAPI's) ``SessionMiddleware`` format; read-only from a socket.
 
-    `secret_key`, `max_age` (seconds; None: no age check) and `key` (``session_cookie``) are
-    the middleware's arguments of the same names.
+    `secret_key` (a str, or Starlette's ``Secret``), `max_age` (seconds; None: no age check)
+    and `key` (``session_cookie``) are the middleware's arguments of the same names.
     """
-    if not secret_key:
-        raise ValueError("secret_key (SessionMiddleware's secret_key) must not be empty")
-    return StarletteFormat(str(secret_key), max_age, key)
+    return StarletteFormat(secret_key, max_age, key)
