@@ -189,6 +189,10 @@ def test_the_format_classes_refuse_empty_keys_too() -> None:
         formats.DjangoFormat("old")
     with pytest.raises(ValueError, match="secret_key"):
         formats.StarletteFormat("")
+    # Built directly, an empty list is a slip too, not unsigned ids: only None means that.
+    with pytest.raises(ValueError, match="secrets"):
+        formats.ExpressFormat([])
+    assert formats.ExpressFormat(None).secrets == ()
 
 
 # --- the helper itself --------------------------------------------------------------------

@@ -139,10 +139,10 @@ def _parse_expires(value: Any) -> float | None:
     return moment.timestamp()
 
 
-def _secrets(value: Sequence[str | bytes] | str | bytes) -> tuple[str | bytes, ...]:
-    # express-session takes one secret or an array of them; so do we. No secret at all is
-    # `express(secrets=None)`'s deliberate choice (unsigned ids), so an empty list passes here.
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and not value:
+def _secrets(value: Sequence[str | bytes] | str | bytes | None) -> tuple[str | bytes, ...]:
+    # express-session takes one secret or an array of them; so do we. None is the deliberate
+    # choice of unsigned ids (`express(secrets=None)`); an empty list is a slip, refused.
+    if value is None:
         return ()
     return one_or_more_keys(value, "secrets")
 
@@ -151,6 +151,7 @@ def _secrets(value: Sequence[str | bytes] | str | bytes) -> tuple[str | bytes, .
 class ExpressFormat(Format):
     """express-session's cookie with connect-redis's store layout. Build with `express`."""
 
+    #: None (kept as ``()``) accepts unsigned session ids, on purpose only.
     secrets: tuple[str | bytes, ...] = field(converter=_secrets, repr=False)
     key: str = "connect.sid"
     prefix: str = "sess:"
@@ -273,7 +274,7 @@ def express(
     unsigned session ids (the seed's unsigned cookies) are then accepted.
     """
     if secrets is None:
-        return ExpressFormat((), key, prefix, ttl, cookie_max_age)
+        return ExpressFormat(None, key, prefix, ttl, cookie_max_age)
     try:
         listed = one_or_more_keys(secrets, "secrets")
     except ValueError as error:
