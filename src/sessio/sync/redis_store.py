@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from contextlib import closing
 from typing import Any
 
@@ -76,6 +76,8 @@ class RedisStore:
         # EVALSHA, with the script loaded and the call repeated on NOSCRIPT (after a restart
         # or a failover the server has forgotten it).
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        # The cluster node that last took a control-channel publish or subscription.
+        self._control_node: str | None = None
 
     def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None."""
@@ -115,23 +117,72 @@ class RedisStore:
         return None if milliseconds < 0 else milliseconds / 1000
 
     def publish(self, channel: str, message: bytes) -> None:
-        """Send `message` to every subscriber of `channel` (sessio's control channel)."""
-        self.client.publish(self.key_prefix + channel, message)
+        """Send `message` to every subscriber of `channel` (sessio's control channel).
+
+        On a cluster, through the first node that takes it (see `subscribe`).
+        """
+        name = self.key_prefix + channel
+        if not isinstance(self.client, redis.RedisCluster):
+            self.client.publish(name, message)
+            return
+        # Typed loosely: redis-py leaves most of the sync cluster client unannotated.
+        cluster: Any = self.client
+        nodes = self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            try:
+                cluster.execute_command("PUBLISH", name, message, target_nodes=node)
+            except redis.RedisError:
+                if attempt == len(nodes):
+                    raise
+                continue
+            self._control_node = node.name
+            return
 
     def subscribe(self, channel: str) -> Generator[bytes | None, None, None]:
         """Messages published on `channel`, and None after each second without one.
 
         The Nones let a listener notice that it should stop. A lost connection ends the
         iteration with the client's error; the listener subscribes again.
+
+        On a cluster this is plain pub/sub, not sharded: every node relays a PUBLISH to all
+        the others over the cluster bus, even while the cluster is down, so a publisher and a
+        subscriber may each use any node. Both take the node that last worked, else the
+        first that answers: a master that is down does not silence the channel, and
+        publishers and subscribers on any version of redis-py or of sessio hear each other.
         """
-        # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
-        make_pubsub: Callable[..., Any] = self.client.pubsub
-        pubsub = make_pubsub(ignore_subscribe_messages=True)
-        with closing(pubsub):
-            pubsub.subscribe(self.key_prefix + channel)
-            while True:
-                item = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                yield None if item is None else _bytes(item["data"])
+        name = self.key_prefix + channel
+        nodes = self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            pubsub = _pubsub(self.client, node)
+            with closing(pubsub):
+                try:
+                    pubsub.subscribe(name)
+                except redis.RedisError:
+                    if attempt == len(nodes):
+                        raise
+                    continue
+                if node is not None:
+                    self._control_node = node.name
+                while True:
+                    item = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    yield None if item is None else _bytes(item["data"])
+
+    def _control_nodes(self) -> list[Any]:
+        """Where to publish or subscribe, in order: [None] (the client itself) for a single
+        Redis; for a cluster, every node, the one that last worked first."""
+        if not isinstance(self.client, redis.RedisCluster):
+            return [None]
+        cluster: Any = self.client
+        nodes = cluster.get_nodes()
+        return sorted(nodes, key=lambda node: node.name != self._control_node)
+
+
+def _pubsub(client: Any, node: Any) -> Any:
+    """A pub/sub connection of `client`'s, on cluster node `node` (None: not a cluster)."""
+    # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
+    if node is None:
+        return client.pubsub(ignore_subscribe_messages=True)
+    return client.pubsub(node=node, ignore_subscribe_messages=True)
 
 
 def _decodes_responses(client: object) -> bool:
