@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 import redis
 from redis.backoff import NoBackoff
-from redis.cluster import ClusterNode, key_slot
+from redis.cluster import ClusterNode
+from redis.crc import key_slot
 from redis.retry import Retry
 
 from redis_server import REDIS_BINARY, SHARED_REDIS_PORT, START_TIMEOUT, RedisServer
@@ -109,8 +110,10 @@ class ClusterNodeServer(RedisServer):
             socket_timeout=0.5,
             retry=Retry(NoBackoff(), 0),
         )
+        # Typed loosely: redis-py leaves execute_command() unannotated.
+        execute: Any = probe.execute_command
         try:
-            return probe.execute_command(*args)
+            return execute(*args)
         finally:
             probe.close()
 
@@ -157,20 +160,22 @@ class LocalCluster:
     @property
     def startup_nodes(self) -> list[ClusterNode]:
         """Every node, for a cluster client's ``startup_nodes``."""
-        return [ClusterNode(HOST, node.port) for node in self.nodes]
+        make: Any = ClusterNode  # unannotated in redis-py
+        return [make(HOST, node.port) for node in self.nodes]
 
     def start(self) -> None:
         """Start every node, form the cluster, and wait until it serves every slot."""
         for node in self.nodes:
             node.start()
+        command = [
+            CLI_BINARY,
+            "--cluster", "create",
+            *(node.address for node in self.nodes),
+            "--cluster-replicas", "0",
+            "--cluster-yes",
+        ]  # fmt: skip
         create = subprocess.run(
-            [
-                CLI_BINARY,
-                "--cluster", "create",
-                *(node.address for node in self.nodes),
-                "--cluster-replicas", "0",
-                "--cluster-yes",
-            ],  # fmt: skip
+            command,
             capture_output=True,
             text=True,
             timeout=FORM_TIMEOUT,
@@ -208,11 +213,14 @@ class LocalCluster:
             return "nodes disagree on slot owners"
         return None
 
+    def slot_owners(self) -> dict[int, int]:
+        """Which master port owns each slot, as the first node that answers sees it."""
+        views = (node.slot_owners() for node in self.nodes if node.running)
+        return next(view for view in views if view is not None)
+
     def owner(self, key: str | bytes) -> ClusterNodeServer:
         """The master that holds `key`."""
-        views = (node.slot_owners() for node in self.nodes if node.running)
-        owners = next(view for view in views if view is not None)
-        port = owners[key_slot(key.encode() if isinstance(key, str) else key)]
+        port = self.slot_owners()[key_slot(key.encode() if isinstance(key, str) else key)]
         return next(node for node in self.nodes if node.port == port)
 
     def kill(self, node: ClusterNodeServer) -> None:
