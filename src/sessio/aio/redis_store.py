@@ -144,10 +144,11 @@ class RedisStore:
         iteration with the client's error; the listener subscribes again.
 
         On a cluster this is plain pub/sub, not sharded: every node relays a PUBLISH to all
-        the others over the cluster bus, even while the cluster is down, so a publisher and a
-        subscriber may each use any node. Both take the node that last worked, else the
-        first that answers: a master that is down does not silence the channel, and
-        publishers and subscribers on any version of redis-py or of sessio hear each other.
+        the others over the cluster bus, so a publisher and a subscriber may each use any
+        node. Both take the node that last worked, else the first that answers: a master that
+        is down does not silence the channel (sharded pub/sub would hang on the master of the
+        channel's slot). Servers on an older sessio, which used the cluster client's own plain
+        pub/sub, still hear this one and are heard.
         """
         name = self.key_prefix + channel
         nodes = await self._control_nodes()
@@ -174,6 +175,9 @@ class RedisStore:
         cluster: Any = self.client
         await cluster.initialize()  # unasync: drop
         nodes = cluster.get_nodes()
+        if not nodes:
+            # Never an empty list: publish would send nothing, subscribe would end at once.
+            raise redis.ConnectionError("the Redis Cluster client knows no node")
         return sorted(nodes, key=lambda node: node.name != self._control_node)
 
 
