@@ -4,7 +4,9 @@
 "prepend" import mode), so test modules import the helpers as ``servers`` and ``redis_server``.
 
 Fixtures registered here: ``redis_server`` (a private redis-server per test),
-``redis_server_session`` (one per session) and ``redis_port`` (that one's port).
+``redis_server_session`` (one per session) and ``redis_port`` (that one's port);
+``redis_cluster`` (a private three-master Redis Cluster per test) and
+``redis_cluster_session`` (one per session).
 
 Nothing global for anyio: async tests mark themselves ``@pytest.mark.anyio``. Note that since
 anyio 4.12 the plugin's default ``anyio_backend`` fixture is parametrized over every installed
@@ -16,6 +18,13 @@ that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it:
         return "asyncio"
 """
 
+from redis_cluster import redis_cluster, redis_cluster_session
 from redis_server import redis_port, redis_server, redis_server_session
 
-__all__ = ["redis_port", "redis_server", "redis_server_session"]
+__all__ = [
+    "redis_cluster",
+    "redis_cluster_session",
+    "redis_port",
+    "redis_server",
+    "redis_server_session",
+]

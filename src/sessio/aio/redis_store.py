@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -77,6 +77,8 @@ class RedisStore:
         # EVALSHA, with the script loaded and the call repeated on NOSCRIPT (after a restart
         # or a failover the server has forgotten it).
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        # The cluster node that last took a control-channel publish or subscription.
+        self._control_node: str | None = None
 
     async def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None."""
@@ -116,8 +118,26 @@ class RedisStore:
         return None if milliseconds < 0 else milliseconds / 1000
 
     async def publish(self, channel: str, message: bytes) -> None:
-        """Send `message` to every subscriber of `channel` (sessio's control channel)."""
-        await self.client.publish(self.key_prefix + channel, message)
+        """Send `message` to every subscriber of `channel` (sessio's control channel).
+
+        On a cluster, through the first node that takes it (see `subscribe`).
+        """
+        name = self.key_prefix + channel
+        if not isinstance(self.client, redis.asyncio.RedisCluster):
+            await self.client.publish(name, message)
+            return
+        # Typed loosely: redis-py leaves most of the sync cluster client unannotated.
+        cluster: Any = self.client
+        nodes = await self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            try:
+                await cluster.execute_command("PUBLISH", name, message, target_nodes=node)
+            except redis.RedisError:
+                if attempt == len(nodes):
+                    raise
+                continue
+            self._control_node = node.name
+            return
 
     async def subscribe(self, channel: str) -> AsyncGenerator[bytes | None, None]:
         """Messages published on `channel`, and None after each second without one.
@@ -126,20 +146,67 @@ class RedisStore:
         Redis confirms the subscription: first, and again whenever redis-py reconnects and
         resubscribes on its own (messages published in between are lost). A connection lost
         for good ends the iteration with the client's error; the listener subscribes again.
+
+        On a cluster this is plain pub/sub, not sharded: every node relays a PUBLISH to all
+        the others over the cluster bus, so a publisher and a subscriber may each use any
+        node. Both take the node that last worked, else the first that answers: a master that
+        is down does not silence the channel (sharded pub/sub would hang on the master of the
+        channel's slot). Servers on an older sessio, which used the cluster client's own plain
+        pub/sub, still hear this one and are heard.
         """
-        # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
-        make_pubsub: Callable[..., Any] = self.client.pubsub
-        pubsub = make_pubsub()
-        async with aclosing(pubsub):
-            await pubsub.subscribe(self.key_prefix + channel)
-            while True:
-                item = await pubsub.get_message(timeout=1.0)
-                if item is None:
-                    yield None
-                elif item["type"] == "subscribe":
-                    yield SUBSCRIBED
-                elif item["type"] == "message":
-                    yield _bytes(item["data"])
+        name = self.key_prefix + channel
+        nodes = await self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            pubsub = _pubsub(self.client, node)
+            async with aclosing(pubsub):
+                try:
+                    await pubsub.subscribe(name)
+                except redis.RedisError:
+                    if attempt == len(nodes):
+                        raise
+                    continue
+                if node is not None:
+                    self._control_node = node.name
+                while True:
+                    item = await pubsub.get_message(timeout=1.0)
+                    if item is None:
+                        yield None
+                    elif item["type"] == "subscribe":
+                        yield SUBSCRIBED
+                    elif item["type"] == "message":
+                        yield _bytes(item["data"])
+
+    async def _control_nodes(self) -> list[Any]:
+        """Where to publish or subscribe, in order: [None] (the client itself) for a single
+        Redis; for a cluster, every node, the one that last worked first."""
+        if not isinstance(self.client, redis.asyncio.RedisCluster):
+            return [None]
+        cluster: Any = self.client
+        await cluster.initialize()  # unasync: drop
+        nodes = cluster.get_nodes()
+        if not nodes:
+            # Never an empty list: publish would send nothing, subscribe would end at once.
+            raise redis.ConnectionError("the Redis Cluster client knows no node")
+        return sorted(nodes, key=lambda node: node.name != self._control_node)
+
+
+def _pubsub(client: Any, node: Any) -> Any:
+    """A pub/sub connection of `client`'s, on cluster node `node` (None: not a cluster)."""
+    # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
+    if node is None:
+        return client.pubsub()
+    if not hasattr(client, "pubsub"):  # unasync: drop
+        return _node_pubsub(node)  # unasync: drop
+    return client.pubsub(node=node)
+
+
+def _node_pubsub(node: Any) -> Any:  # unasync: drop
+    # redis-py < 8's asyncio cluster client has no pubsub(): a client of  # unasync: drop
+    # the node's own, with the cluster client's connection settings.  # unasync: drop
+    cls, kwargs = node.connection_class, node.connection_kwargs  # unasync: drop
+    pool = redis.asyncio.ConnectionPool(connection_class=cls, **kwargs)  # unasync: drop
+    client = redis.asyncio.Redis(connection_pool=pool)  # unasync: drop
+    return client.pubsub()  # unasync: drop
 
 
 def _decodes_responses(client: object) -> bool:
