@@ -69,7 +69,7 @@ class AsyncListener:
     async def run(self) -> None:
         try:
             async for message in self.store.subscribe(self.channel):
-                if message is not None:
+                if message:
                     self.messages.put_nowait(message)
         except Exception as error:
             self.error = error
@@ -129,7 +129,7 @@ def follow(
 ) -> None:
     """The sync `subscribe`, followed until `stop` is set (it yields at least every second)."""
     for message in store.subscribe(channel):
-        if message is not None:
+        if message:
             received.put(message)
         if stop.is_set():
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -26,6 +27,7 @@ from sessio.aio.redis_store import COMPARE_AND_SET
 from sessio.aio.redis_store import RedisStore as AsyncRedisStore
 from sessio.aio.session import AsyncSession, open_session
 from sessio.core import Failure, resolve
+from sessio.core.control import SUBSCRIBED
 from sessio.sync.redis_store import RedisStore
 
 # Short enough that a dead server fails a call at once, long enough for a loaded CI machine.
@@ -433,3 +435,27 @@ async def test_redis_down_is_store_unavailable(redis_server: RedisServer) -> Non
         assert (await load(sessions, minted.cookie))["visits"] == 1
     finally:
         await client.aclose()
+
+
+def test_subscribe_says_each_time_it_is_live(redis_server: RedisServer, prefix: str) -> None:
+    # Also when redis-py reconnects and resubscribes by itself: what was published in the gap
+    # is lost, and the listener must know to re-check.
+    store = RedisStore(redis.Redis(port=redis_server.port), key_prefix=prefix)
+    admin = sync_client(redis_server)
+    items = store.subscribe("chan")
+    try:
+        assert next(items) == SUBSCRIBED
+        admin.publish(prefix + "chan", b"one")
+        assert b"one" in (next(items), next(items))
+        admin.client_kill_filter(_type="pubsub")
+        seen: list[bytes | None] = []
+        with contextlib.suppress(redis.ConnectionError):
+            for item in items:
+                seen.append(item)
+                if item == SUBSCRIBED or len(seen) > 5:
+                    break
+        # Either the same subscription says it is live again, or it ends with an error and
+        # the listener starts a new one (which says so first).
+        assert seen == [] or SUBSCRIBED in seen
+    finally:
+        items.close()

@@ -184,6 +184,12 @@ class AsyncLiveness:
             if not await self._exists(session):
                 await self.disconnect_local(session_room(session_id), "session-not-found")
 
+    async def _recheck_all(self) -> None:
+        try:
+            await self.recheck(due_only=False)
+        except Exception:
+            logger.exception("re-check after subscribing failed")
+
     # -- background work -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -227,7 +233,9 @@ class AsyncLiveness:
                             if lost:
                                 logger.warning("control channel back")
                                 lost = False
-                            await self.recheck(due_only=False)
+                            # Beside the listener, not in its way: a store read that hangs
+                            # (one cluster master down) must not hold up the messages.
+                            self.sio.start_background_task(self._recheck_all)
                         if raw:
                             await self._on_message(raw)
             except Exception:

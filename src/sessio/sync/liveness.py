@@ -185,6 +185,12 @@ class Liveness:
             if not self._exists(session):
                 self.disconnect_local(session_room(session_id), "session-not-found")
 
+    def _recheck_all(self) -> None:
+        try:
+            self.recheck(due_only=False)
+        except Exception:
+            logger.exception("re-check after subscribing failed")
+
     # -- background work -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -228,7 +234,9 @@ class Liveness:
                             if lost:
                                 logger.warning("control channel back")
                                 lost = False
-                            self.recheck(due_only=False)
+                            # Beside the listener, not in its way: a store read that hangs
+                            # (one cluster master down) must not hold up the messages.
+                            self.sio.start_background_task(self._recheck_all)
                         if raw:
                             self._on_message(raw)
             except Exception:
