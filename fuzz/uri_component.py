@@ -22,6 +22,10 @@ def exercise(data: bytes) -> object:
 def check(data: bytes, result: object) -> None:
     """Same answer as JavaScript."""
     value, decoded = result  # type: ignore[misc]
+    if value != value.encode("utf-8", "replace").decode("utf-8"):
+        # Raw lone surrogates: JavaScript keeps them, sessio answers None (and express then
+        # keeps the raw value). A header read off the wire (latin-1) never holds one.
+        return
     expected = js.decode_uri_component(value)
     expect(decoded == expected, "differs-from-js", f"{value!r}: {decoded!r} != {expected!r}")
 
