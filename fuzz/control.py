@@ -6,6 +6,8 @@ reason is at most 64 characters; encoding a decoded message decodes to the same 
 
 from __future__ import annotations
 
+import contextlib
+
 from harness import entry, expect, instrumented
 
 with instrumented():
@@ -15,10 +17,8 @@ with instrumented():
 def exercise(data: bytes) -> object:
     """Decode the bytes, and the same as text when they are UTF-8."""
     decoded = [decode_control(data)]
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         decoded.append(decode_control(data.decode("utf-8")))
-    except UnicodeDecodeError:
-        pass
     for message in decoded:
         if message is None:
             continue

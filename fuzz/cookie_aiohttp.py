@@ -15,6 +15,7 @@ from harness import FERNET_KEY, FERNET_OLD_KEY, NOW, entry, expect, instrumented
 
 with instrumented(exclude=["sessio.core.cookies"]):
     from cookies_common import Header, verdicts
+
     from sessio.core import ClientSession, SessionRef
     from sessio.formats import aiohttp
 

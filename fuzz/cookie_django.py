@@ -18,6 +18,7 @@ from harness import NOW, SECRET, SECRET_OLD, entry, expect, instrumented, split,
 
 with instrumented(exclude=["sessio.core.cookies"]):
     from cookies_common import Header, accepted, verdicts
+
     from sessio.core import SessionRef
     from sessio.formats import django as django_format
     from sessio.formats import django_native

@@ -14,6 +14,7 @@ from harness import NOW, SECRET, SECRET_OLD, entry, expect, instrumented, split,
 
 with instrumented(exclude=["sessio.core.cookies"]):
     from cookies_common import Header, accepted, verdicts
+
     from sessio.formats import flask
 
 FMT = flask(SECRET, fallbacks=[SECRET_OLD])

@@ -13,6 +13,7 @@ from harness import SECRET, entry, expect, instrumented, split, text
 
 with instrumented(exclude=["sessio.core.cookies"]):
     from cookies_common import Header, accepted, verdicts
+
     from sessio.core import SessionRef
     from sessio.formats import flask_session
 

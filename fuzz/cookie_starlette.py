@@ -14,6 +14,7 @@ from harness import NOW, SECRET, entry, expect, instrumented, split, text
 
 with instrumented(exclude=["sessio.core.cookies"]):
     from cookies_common import Header, accepted, verdicts
+
     from sessio.formats import starlette
 
 FMT = starlette(SECRET)

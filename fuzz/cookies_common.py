@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-
 from harness import expect, expect_no_leak, expect_session_data, expect_verdict
+
 from sessio.core import (
     Changes,
     ClientSession,

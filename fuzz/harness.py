@@ -121,6 +121,7 @@ def expect_verdict(verdict: object, allowed: tuple[type, ...] = ()) -> None:
     """`resolve`'s contract: a SessionRef, ClientSession or Failure with a known code, and no
     configured secret in any message."""
     from sessio.core import ClientSession, Failure, SessionRef
+
     kinds = allowed or (SessionRef, ClientSession, Failure)
     expect(isinstance(verdict, kinds), "verdict-type", type(verdict).__name__)
     if isinstance(verdict, Failure):

@@ -68,7 +68,10 @@ DJANGO_MAX_AGE = 1209600
 FLASK_SESSION_SIGNER = itsdangerous.Signer(SECRET, salt="flask-session", key_derivation="hmac")
 
 AIOHTTP_MAX_AGE = 86400
-FERNETS = (Fernet(base64.urlsafe_b64encode(FERNET_KEY)), Fernet(base64.urlsafe_b64encode(FERNET_OLD_KEY)))
+FERNETS = (
+    Fernet(base64.urlsafe_b64encode(FERNET_KEY)),
+    Fernet(base64.urlsafe_b64encode(FERNET_OLD_KEY)),
+)
 
 
 def at(now: float) -> None:
@@ -121,9 +124,7 @@ def aiohttp_session_data(text: str, now: float, max_age: int | None) -> Any:
     """``Session(None, data=json.loads(text), new=False, max_age)``: its data, or REJECT."""
     at(now)
     try:
-        session = aiohttp_session.Session(
-            None, data=json.loads(text), new=False, max_age=max_age
-        )
+        session = aiohttp_session.Session(None, data=json.loads(text), new=False, max_age=max_age)
         return dict(session)
     except Exception:
         return REJECT

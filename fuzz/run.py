@@ -135,7 +135,11 @@ def findings(stats: dict[str, object]) -> list[str]:
     for ident, entry in sorted(found.items()):
         if entry["kind"] == "slowest":
             continue
-        where = Path(entry["input"]).relative_to(ROOT) if ROOT in Path(entry["input"]).parents else entry["input"]
+        where = (
+            Path(entry["input"]).relative_to(ROOT)
+            if ROOT in Path(entry["input"]).parents
+            else entry["input"]
+        )
         lines.append(
             f"  {stats['target']}: [{entry['kind']}] {ident} x{entry['count']} "
             f"(smallest: {entry['size']} bytes, {where})"

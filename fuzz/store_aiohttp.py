@@ -5,8 +5,9 @@ from __future__ import annotations
 from harness import entry, instrumented, split
 
 with instrumented(exclude=["sessio.core.cookies"]):
-    from sessio.formats import aiohttp
     from stores_common import roundtrip
+
+    from sessio.formats import aiohttp
 
 FMT = aiohttp("redis", max_age=86400)
 

@@ -13,9 +13,10 @@ import refs
 from harness import NOW, SECRET, SECRET_OLD, entry, instrumented, split
 
 with instrumented(exclude=["sessio.core.cookies"]):
+    from stores_common import roundtrip
+
     from sessio.formats import django as django_format
     from sessio.formats import django_native
-    from stores_common import roundtrip
 
 DB = django_format(SECRET, fallbacks=[SECRET_OLD], backend="db")
 FILE = django_format(SECRET, fallbacks=[SECRET_OLD], backend="file")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from harness import SECRET, entry, instrumented, split
 
 with instrumented(exclude=["sessio.core.cookies"]):
-    from sessio.core import express
     from stores_common import roundtrip
+
+    from sessio.core import express
 
 FMT = express([SECRET], cookie_max_age=3600)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from harness import entry, instrumented, split
 
 with instrumented(exclude=["sessio.core.cookies"]):
-    from sessio.formats import flask_session
     from stores_common import roundtrip
+
+    from sessio.formats import flask_session
 
 MSGPACK = flask_session()
 JSON = flask_session(serializer="json")

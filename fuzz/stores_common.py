@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import expect, expect_session_data
+
 from sessio.core import (
     Changes,
     Encoded,

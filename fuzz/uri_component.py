@@ -11,6 +11,7 @@ from harness import entry, expect, instrumented, text
 with instrumented():
     from sessio.core.express import decode_uri_component
 
+
 def exercise(data: bytes) -> object:
     """Decode the input; the result is a str or None."""
     value = text(data)
