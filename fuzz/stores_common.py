@@ -50,8 +50,9 @@ def roundtrip(fmt: Format, raw: bytes, now: float, flags: int) -> Any:
     first = fmt.decode(raw, now)
     expect(isinstance(first, StoredSession | Failure), f"{fmt.name}:decode-type")
     via_load = load(SessionRef("sid", fmt.store_key("sid")), raw, fmt, now)
-    # `same`, not ==: NaN and msgspec's Ext (no value equality) can be in the data.
-    agree = (
+    # `same`, not ==: NaN and msgspec's Ext (no value equality) can be in the data; a NaN
+    # map key is unequal to itself, so such data is compared by repr.
+    agree = repr(first) == repr(via_load) or (
         isinstance(via_load, StoredSession)
         and same(first.data, via_load.data)
         and same(first.meta, via_load.meta)
