@@ -157,6 +157,13 @@ class DjangoFormat(Format):
             if not _KEY_CHARS.issuperset(value):
                 return Failure.malformed(self.key, "a session key is made of a-z and 0-9 only")
             return SessionRef(value, self.store_key(value))
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                # Django's force_bytes raises here, and signed_cookies' load() turns any
+                # error into a new, empty session.
+                return Failure.malformed(self.key, "it is not encodable text")
         unsigned = self._unsign(value, self.max_age, now)
         if isinstance(unsigned, Rejected):
             if unsigned.kind == "bad-signature":

@@ -181,6 +181,10 @@ class ExpressFormat(Format):
             return Failure.unsigned(self.key)
         if "." not in value:
             return Failure.malformed(self.key, "a signed value without a signature")
+        if not value.isascii() and _SURROGATE.search(value):
+            # A lone surrogate cannot be hashed as UTF-8 (Node hashes U+FFFD in its place);
+            # uid-safe never mints one, so no cookie express-session signed holds one.
+            return Failure.malformed(self.key, "it is not encodable text")
         verified = _unsign(value[2:], self._keyed)
         if verified is None:
             return Failure.bad_signature(self.key, len(self.secrets))
