@@ -7,7 +7,7 @@ from attrs import frozen
 from sessio.core.cookies import parse_cookie_header
 from sessio.core.failures import Failure
 from sessio.core.format import Format
-from sessio.core.handshake import Verdict, resolve
+from sessio.core.handshake import MAX_COOKIE_HEADER, Verdict, resolve
 from sessio.core.values import ClientSession, SessionRef
 
 __all__ = ["Explanation", "Step", "explain"]
@@ -41,14 +41,15 @@ class Explanation:
 
 def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
     """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets)."""
-    names = list(parse_cookie_header(cookie_header or ""))
     verdict = resolve(cookie_header, fmt, now)
     steps: list[Step] = []
     failed_at = _STEP_OF_CODE.get(verdict.code, "") if isinstance(verdict, Failure) else ""
     if failed_at == "cookie":
         steps.append(Step("cookie", False, verdict.message if isinstance(verdict, Failure) else ""))
         return Explanation(tuple(steps), verdict)
-    others = [n for n in names if n != fmt.key]
+    # resolve has read the header, so it is no longer than MAX_COOKIE_HEADER.
+    header = (cookie_header or "")[:MAX_COOKIE_HEADER]
+    others = [n for n in parse_cookie_header(header) if n != fmt.key]
     seen = f" (other cookies: {', '.join(others)})" if others else ""
     steps.append(Step("cookie", True, f"found {fmt.key!r}{seen}"))
     if failed_at == "signature" and isinstance(verdict, Failure):

@@ -31,6 +31,15 @@ FailureCode = Literal[
 
 __all__ = ["Failure", "FailureCode"]
 
+# Cookie names in a message are cut to this many characters: names come from the request, and
+# a hostile or mangled header must not turn a message into a copy of itself.
+_NAME_SHOWN = 40
+
+
+def _name(name: str) -> str:
+    """A cookie name from the request, for a message: quoted, escaped and cut short."""
+    return repr(name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "…")
+
 
 @frozen
 class Failure:
@@ -53,7 +62,7 @@ class Failure:
         """No cookie called `name` in the handshake (`seen`: the names that were there)."""
         names = sorted(set(seen))
         found = (
-            f"the request carried cookies named {', '.join(repr(n) for n in names[:10])}"
+            f"the request carried cookies named {', '.join(_name(n) for n in names[:10])}"
             if names
             else "the request carried no cookies at all"
         )
@@ -69,6 +78,17 @@ class Failure:
     def malformed(cls, name: str, why: str) -> Failure:
         """The cookie is there but cannot be read at all."""
         return cls("malformed-cookie", f"cookie {name!r} is malformed: {why}.")
+
+    @classmethod
+    def header_too_long(cls, name: str, length: int, limit: int) -> Failure:
+        """A ``Cookie`` header longer than sessio reads: refused without looking into it."""
+        return cls(
+            "malformed-cookie",
+            f"the Cookie header is {length} characters long; sessio reads at most {limit} and "
+            f"did not look for cookie {name!r} in it. No web app gets a header that long past "
+            "its own web server, so the request is hostile, or the browser holds so many "
+            "cookies for this site that it should clear them.",
+        )
 
     @classmethod
     def unsigned(cls, name: str) -> Failure:
