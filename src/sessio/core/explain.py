@@ -5,7 +5,7 @@ from __future__ import annotations
 from attrs import frozen
 
 from sessio.core.cookies import parse_cookie_header
-from sessio.core.failures import Failure
+from sessio.core.failures import Failure, redact_key
 from sessio.core.format import Format
 from sessio.core.handshake import MAX_COOKIE_HEADER, Verdict, resolve
 from sessio.core.values import ClientSession, SessionRef
@@ -40,7 +40,10 @@ class Explanation:
 
 
 def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
-    """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets)."""
+    """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets).
+
+    A session id is shown only as `redact_key` shows it.
+    """
     verdict = resolve(cookie_header, fmt, now)
     steps: list[Step] = []
     failed_at = _STEP_OF_CODE.get(verdict.code, "") if isinstance(verdict, Failure) else ""
@@ -71,7 +74,8 @@ def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
     if isinstance(verdict, Failure):
         steps.append(Step("decode", False, verdict.message))
     elif isinstance(verdict, SessionRef):
-        steps.append(Step("session", True, f"server-side session, store key {verdict.key!r}"))
+        shown = redact_key(verdict.key, fmt.store_key(""))
+        steps.append(Step("session", True, f"server-side session, store key {shown!r}"))
     else:
         issued = "" if verdict.issued_at is None else f", issued at {verdict.issued_at:.0f}"
         steps.append(Step("session", True, f"session lives in the cookie (read-only){issued}"))

@@ -43,7 +43,7 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
 def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredSession | Failure:
     """What the store answered for `ref` (None: nothing there), decoded by `fmt`."""
     if raw is None:
-        return Failure.not_found(ref.key)
+        return Failure.not_found(ref.key, fmt.store_key(""))
     try:
         return fmt.decode(raw, now)
     except Exception as error:  # corrupt bytes must not crash the server
