@@ -171,3 +171,12 @@ def test_long_cookie_names_are_cut_short_in_messages() -> None:
     verdict = resolve(header, fmt, 0.0)
     assert isinstance(verdict, Failure) and verdict.code == "no-cookie"
     assert "a" * 41 not in verdict.message and "'" + "a" * 40 + "…'" in verdict.message
+
+
+def test_explain_lists_a_bounded_number_of_other_cookie_names() -> None:
+    fmt = formats.express(secrets=["k"])
+    others = "; ".join(f"n{i}{'x' * 60}=1" for i in range(100))
+    header = f"{others}; {NAME}={fmt.cookie_value('abc')}"
+    detail = explain(header, fmt, 0.0).steps[0].detail
+    assert detail.startswith(f"found '{NAME}' (other cookies: n0") and "and 90 more" in detail
+    assert "x" * 41 not in detail and "n10" not in detail

@@ -22,6 +22,11 @@ _STEP_OF_CODE = {
 }
 
 
+# How many other cookie names the cookie step lists, and how much of each.
+_NAMES_SHOWN = 10
+_NAME_SHOWN = 40
+
+
 @frozen
 class Step:
     """One step of the handshake: its `label`, whether it passed, and what was seen."""
@@ -53,7 +58,10 @@ def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
     # resolve has read the header, so it is no longer than MAX_COOKIE_HEADER.
     header = (cookie_header or "")[:MAX_COOKIE_HEADER]
     others = [n for n in parse_cookie_header(header) if n != fmt.key]
-    seen = f" (other cookies: {', '.join(others)})" if others else ""
+    # Names come from the request: a hostile header must not fill the output with itself.
+    names = [n if len(n) <= _NAME_SHOWN else n[:_NAME_SHOWN] + "…" for n in others[:_NAMES_SHOWN]]
+    more = f" and {len(others) - _NAMES_SHOWN} more" if len(others) > _NAMES_SHOWN else ""
+    seen = f" (other cookies: {', '.join(names)}{more})" if others else ""
     steps.append(Step("cookie", True, f"found {fmt.key!r}{seen}"))
     if failed_at == "signature" and isinstance(verdict, Failure):
         steps.append(Step("signature", False, verdict.message))
