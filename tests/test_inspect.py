@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from redis_server import RedisServer
 from sessio import formats
+from sessio.core.failures import id_tag
 from sessio.inspect import main
 from sessio.sync import RedisStore, SessionSockets
 
@@ -118,11 +119,14 @@ def test_express_session_in_a_real_redis(
     base = ["--format", "express", "--cookie", minted.cookie, "--secret", "old", "--secret", "new"]
     code, doc = inspect_json(capsys, *base, "--option", "prefix=app:", "--store", redis_server.url)
     assert code == 0
-    assert doc == {"ok": True, "sid": minted.sid, "data": {"user": "carol"}, "read_only": False}
+    # The id is a credential: inspect names it by its tag only.
+    tag = id_tag(minted.sid)
+    assert doc == {"ok": True, "sid": "…" + tag, "data": {"user": "carol"}, "read_only": False}
 
     code = main([*base, "--option", "prefix=app:", "--store", redis_server.url])
     out = capsys.readouterr().out
     assert code == 0 and "secret #1" in out and "expires in" in out
+    assert f"'app:…{tag}'" in out and minted.sid not in out
 
     code, doc = inspect_json(capsys, *base, "--store", redis_server.url)  # wrong prefix
     assert (code, doc["code"]) == (1, "session-not-found")

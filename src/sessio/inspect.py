@@ -12,11 +12,13 @@ import argparse
 import json
 import sys
 import time
+import urllib.parse
 from typing import Any
 
 from sessio import formats
 from sessio.core import ClientSession, Failure, Format, SessionRef, load
 from sessio.core.explain import Step, explain
+from sessio.core.failures import id_tag, redact_key
 from sessio.core.jsonview import to_json
 
 __all__ = ["main"]
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(outcome, Failure)
             else {
                 "ok": True,
-                "sid": outcome[0],
+                "sid": _redact_sid(outcome[0]),
                 "data": to_json(outcome[1]),
                 "read_only": outcome[2],
             }
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"\nno session: {outcome.code}\n  {outcome.message}")
         else:
             sid, data, read_only = outcome
-            where = "in the cookie (read-only)" if read_only else f"id {sid}"
+            where = "in the cookie (read-only)" if read_only else f"id {_redact_sid(sid)}"
             print(f"\nsession {where}:")
             print(json.dumps(to_json(data), indent=2, ensure_ascii=False, sort_keys=True))
     return 1 if isinstance(outcome, Failure) else 0
@@ -114,23 +116,24 @@ def run(args: argparse.Namespace) -> int:
 def _load(
     url: str | None, ref: SessionRef, fmt: Format, now: float, steps: list[Step]
 ) -> Failure | tuple[str | None, dict[str, Any], bool]:
+    shown = redact_key(ref.key, fmt.store_key(""))
     if url is None:
         failure = Failure(
             "store-unavailable",
-            f"the cookie is valid and names store key {ref.key!r}; pass --store to look it up",
+            f"the cookie is valid and names store key {shown!r}; pass --store to look it up",
         )
         steps.append(Step("store", False, "no --store given"))
         return failure
     try:
         raw, ttl = _read_store(url, ref.key)
     except Exception as error:
-        steps.append(Step("store", False, f"{type(error).__name__} from {url}"))
+        steps.append(Step("store", False, f"{type(error).__name__} from {_redact_url(url)}"))
         return Failure.store_unavailable(error)
     if raw is None:
-        steps.append(Step("store", False, f"nothing stored under {ref.key!r}"))
+        steps.append(Step("store", False, f"nothing stored under {shown!r}"))
     else:
         life = "no expiry" if ttl is None else f"expires in {ttl:.0f} s"
-        steps.append(Step("store", True, f"{len(raw)} bytes under {ref.key!r}, {life}"))
+        steps.append(Step("store", True, f"{len(raw)} bytes under {shown!r}, {life}"))
     stored = load(ref, raw, fmt, now)
     if isinstance(stored, Failure):
         if raw is not None:
@@ -138,6 +141,22 @@ def _load(
         return stored
     steps.append(Step("decode", True, f"{len(stored.data)} key(s)"))
     return ref.sid, dict(stored.data), not fmt.writable
+
+
+def _redact_sid(sid: str | None) -> str | None:
+    # Output of inspect gets pasted into tickets: the id is a credential, its tag is not.
+    return None if sid is None else "…" + id_tag(sid)
+
+
+def _redact_url(url: str) -> str:
+    """Where the store is, from `url`: no user, password or query (Redis URLs carry them)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "the store"
+    if not parts.scheme:
+        return "the store"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def _print_steps(fmt: Format, steps: list[Step]) -> None:

@@ -20,6 +20,7 @@ from sessio.core import (
     resolve,
 )
 from sessio.core.express import decode_uri_component, sign
+from sessio.core.failures import id_tag
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits
 COOKIE_OCTETS = "".join(
@@ -240,7 +241,8 @@ def test_load_turns_store_answers_into_sessions_or_failures(fmt: Format) -> None
     missing = load(ref, None, fmt, 0)
     assert isinstance(missing, Failure)
     assert missing.code == "session-not-found"
-    assert "'sess:abc'" in missing.message
+    # The id is a credential: the message shows the prefix and a hash of it only.
+    assert f"'sess:…{id_tag('abc')}'" in missing.message and "abc" not in missing.message
     corrupt = load(ref, b"\x80not json", fmt, 0)
     assert isinstance(corrupt, Failure)
     assert corrupt.code == "corrupt-session"

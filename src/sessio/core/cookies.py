@@ -15,8 +15,9 @@ __all__ = ["find_cookie", "parse_cookie_header", "unquote"]
 
 # A comma separates two joined headers only when a cookie name and "=" follow it; a comma
 # inside a value (e.g. "a=1,2") stays part of the value.
-_JOINED = re.compile(r",\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
 _SEPARATOR = re.compile(r";|,(?=\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+# What `_split_pairs` stops at before a piece's "=": a separator or that "=".
+_SEPARATOR_OR_EQUALS = re.compile(r"=|" + _SEPARATOR.pattern)
 # A complete quoted value (leading whitespace allowed) that a separator or the end follows.
 _QUOTED = re.compile(r'\s*"(?:[^"\\]|\\.)*"(?=\s*(?:;|,|\Z))', re.DOTALL)
 _ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
@@ -46,20 +47,19 @@ def _split_pairs(header: str) -> list[str]:
     start = 0
     in_value = False
     i = 0
-    n = len(header)
-    while i < n:
-        ch = header[i]
-        if ch == ";" or (ch == "," and _JOINED.match(header, i)):
-            pieces.append(header[start:i])
-            start = i + 1
-            in_value = False
-        elif ch == "=" and not in_value:
+    # Jump from one separator (or a piece's first "=") to the next, rather than walk the text
+    # character by character; each regex here looks at a character a bounded number of times,
+    # which keeps the whole split linear.
+    while stop := (_SEPARATOR if in_value else _SEPARATOR_OR_EQUALS).search(header, i):
+        i = stop.start()
+        if header[i] == "=":
             in_value = True
             quoted = _QUOTED.match(header, i + 1)
-            if quoted:
-                i = quoted.end()
-                continue
-        i += 1
+            i = quoted.end() if quoted else i + 1
+        else:
+            pieces.append(header[start:i])
+            i = start = i + 1
+            in_value = False
     pieces.append(header[start:])
     return pieces
 
@@ -86,20 +86,33 @@ def find_cookie(header: str, name: str) -> str | None:
     """The (unquoted) value of the first cookie called `name` in `header`, or None.
 
     The same answer as ``parse_cookie_header(header).get(name)``, found without splitting the
-    whole header when it holds no quotes or commas: this runs on every handshake.
+    whole header when it holds no quotes or commas: this runs on every handshake. Its work is
+    linear in the header's length, however often `name` repeats in it.
     """
     if not isinstance(header, str) or not header or not name:
         return None
+    if name != name.strip() or ";" in name or "=" in name:
+        # The parser strips names and splits at ";" and "=": no piece can be called that.
+        return None
     if '"' in header or "," in header:
         return parse_cookie_header(header).get(name)
+    n = len(header)
     at = header.find(name)
     while at >= 0:
-        before = header[:at].rstrip()
         after = at + len(name)
-        rest = header[after:].lstrip()
+        # Indexes, not slices: slicing the text before each match made this quadratic. A name
+        # neither starts nor ends with whitespace, so each whitespace run is walked at most
+        # twice (after one match, before the next): all the walking together is linear too.
+        i = at
+        while i and header[i - 1].isspace():
+            i -= 1
         # A name starts a piece (after ";" or at the start) and "=" follows it.
-        if (not before or before[-1] == ";") and rest.startswith("="):
-            end = rest.find(";")
-            return unquote((rest[1:] if end < 0 else rest[1:end]).strip())
+        if not i or header[i - 1] == ";":
+            j = after
+            while j < n and header[j].isspace():
+                j += 1
+            if j < n and header[j] == "=":
+                end = header.find(";", j + 1)
+                return unquote(header[j + 1 : n if end < 0 else end].strip())
         at = header.find(name, after)
     return None

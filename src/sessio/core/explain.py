@@ -5,9 +5,9 @@ from __future__ import annotations
 from attrs import frozen
 
 from sessio.core.cookies import parse_cookie_header
-from sessio.core.failures import Failure
+from sessio.core.failures import Failure, redact_key
 from sessio.core.format import Format
-from sessio.core.handshake import Verdict, resolve
+from sessio.core.handshake import MAX_COOKIE_HEADER, Verdict, resolve
 from sessio.core.values import ClientSession, SessionRef
 
 __all__ = ["Explanation", "Step", "explain"]
@@ -20,6 +20,11 @@ _STEP_OF_CODE = {
     "bad-signature": "signature",
     "expired": "expiry",
 }
+
+
+# How many other cookie names the cookie step lists, and how much of each.
+_NAMES_SHOWN = 10
+_NAME_SHOWN = 40
 
 
 @frozen
@@ -40,16 +45,23 @@ class Explanation:
 
 
 def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
-    """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets)."""
-    names = list(parse_cookie_header(cookie_header or ""))
+    """Walk `resolve` for `cookie_header`, saying what each step found (no values, no secrets).
+
+    A session id is shown only as `redact_key` shows it.
+    """
     verdict = resolve(cookie_header, fmt, now)
     steps: list[Step] = []
     failed_at = _STEP_OF_CODE.get(verdict.code, "") if isinstance(verdict, Failure) else ""
     if failed_at == "cookie":
         steps.append(Step("cookie", False, verdict.message if isinstance(verdict, Failure) else ""))
         return Explanation(tuple(steps), verdict)
-    others = [n for n in names if n != fmt.key]
-    seen = f" (other cookies: {', '.join(others)})" if others else ""
+    # resolve has read the header, so it is no longer than MAX_COOKIE_HEADER.
+    header = (cookie_header or "")[:MAX_COOKIE_HEADER]
+    others = [n for n in parse_cookie_header(header) if n != fmt.key]
+    # Names come from the request: a hostile header must not fill the output with itself.
+    names = [n if len(n) <= _NAME_SHOWN else n[:_NAME_SHOWN] + "…" for n in others[:_NAMES_SHOWN]]
+    more = f" and {len(others) - _NAMES_SHOWN} more" if len(others) > _NAMES_SHOWN else ""
+    seen = f" (other cookies: {', '.join(names)}{more})" if others else ""
     steps.append(Step("cookie", True, f"found {fmt.key!r}{seen}"))
     if failed_at == "signature" and isinstance(verdict, Failure):
         steps.append(Step("signature", False, verdict.message))
@@ -70,7 +82,8 @@ def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
     if isinstance(verdict, Failure):
         steps.append(Step("decode", False, verdict.message))
     elif isinstance(verdict, SessionRef):
-        steps.append(Step("session", True, f"server-side session, store key {verdict.key!r}"))
+        shown = redact_key(verdict.key, fmt.store_key(""))
+        steps.append(Step("session", True, f"server-side session, store key {shown!r}"))
     else:
         issued = "" if verdict.issued_at is None else f", issued at {verdict.issued_at:.0f}"
         steps.append(Step("session", True, f"session lives in the cookie (read-only){issued}"))

@@ -1,12 +1,16 @@
 """Failures as data: every way a handshake, a load or a save can go wrong.
 
 A `Failure` has a stable `code` (safe to send to a client, to log, to branch on) and a
-`message` for the developer that says what to check. Messages never contain a secret or a
-whole cookie value: a cookie is a bearer credential.
+`message` for the developer that says what to check. Messages never contain a secret, a
+cookie value or a session id: a cookie is a bearer credential, and so is the id in it (for an
+unsigned format the id *is* the cookie). Where a message must name a session it shows
+`redact_key`: the store key's prefix and a short hash of the id, enough to match log lines
+with each other and with ``sessio inspect``, not to recover the id.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Literal
 
@@ -29,7 +33,38 @@ FailureCode = Literal[
     "not-connected",
 ]
 
-__all__ = ["Failure", "FailureCode"]
+__all__ = ["Failure", "FailureCode", "id_tag", "redact_key"]
+
+# Cookie names in a message are cut to this many characters: names come from the request, and
+# a hostile or mangled header must not turn a message into a copy of itself.
+_NAME_SHOWN = 40
+
+
+def id_tag(session_id: str) -> str:
+    """``#`` and 8 hex digits of the SHA-256 of `session_id`: a session's name in messages.
+
+    32 bits match log lines with each other and cannot give back an id with the entropy of a
+    session id. They are the first digits of the session's room name (`session_room`), too.
+    """
+    digest = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"#{digest[:8]}"
+
+
+def redact_key(key: str, prefix: str | None = None) -> str:
+    """Store key `key` fit for a message or a log: ``'sess:…#3fa2c1d0'``, never the id in it.
+
+    `prefix` is the format's key prefix (``fmt.store_key("")``), which is configuration and
+    shown; the rest of the key is the session id and shown only as its `id_tag`. Without a
+    prefix (or one the key does not start with) the whole key is taken as the id.
+    """
+    if prefix is not None and key.startswith(prefix):
+        return f"{prefix}…{id_tag(key[len(prefix) :])}"
+    return f"…{id_tag(key)}"
+
+
+def _name(name: str) -> str:
+    """A cookie name from the request, for a message: quoted, escaped and cut short."""
+    return repr(name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "…")
 
 
 @frozen
@@ -53,7 +88,7 @@ class Failure:
         """No cookie called `name` in the handshake (`seen`: the names that were there)."""
         names = sorted(set(seen))
         found = (
-            f"the request carried cookies named {', '.join(repr(n) for n in names[:10])}"
+            f"the request carried cookies named {', '.join(_name(n) for n in names[:10])}"
             if names
             else "the request carried no cookies at all"
         )
@@ -69,6 +104,17 @@ class Failure:
     def malformed(cls, name: str, why: str) -> Failure:
         """The cookie is there but cannot be read at all."""
         return cls("malformed-cookie", f"cookie {name!r} is malformed: {why}.")
+
+    @classmethod
+    def header_too_long(cls, name: str, length: int, limit: int) -> Failure:
+        """A ``Cookie`` header longer than sessio reads: refused without looking into it."""
+        return cls(
+            "malformed-cookie",
+            f"the Cookie header is {length} characters long; sessio reads at most {limit} and "
+            f"did not look for cookie {name!r} in it. No web app gets a header that long past "
+            "its own web server, so the request is hostile, or the browser holds so many "
+            "cookies for this site that it should clear them.",
+        )
 
     @classmethod
     def unsigned(cls, name: str) -> Failure:
@@ -94,12 +140,19 @@ class Failure:
         return cls("expired", f"the session has expired: {why}.")
 
     @classmethod
-    def not_found(cls, key: str) -> Failure:
-        """The cookie is valid but the store holds no session under its key."""
+    def not_found(cls, key: str, prefix: str | None = None) -> Failure:
+        """The cookie is valid but the store holds no session under `key`.
+
+        The message names the key as `redact_key` shows it: pass the format's `prefix`
+        (``fmt.store_key("")``) so that it shows, and the tag is the id's.
+        """
+        shown = redact_key(key, prefix)
+        how = "a hash of the key" if shown.startswith("…") else "its prefix and a hash of the id"
         return cls(
             "session-not-found",
-            f"no session is stored under {key!r}: it expired, was destroyed (logout), or "
-            "sessio reads a different store, database or key prefix than the web app.",
+            f"no session is stored under {shown!r} (shown as {how}): it expired, was destroyed "
+            "(logout), or sessio reads a different store, database or key prefix than the web "
+            "app.",
         )
 
     @classmethod

@@ -8,20 +8,31 @@ from sessio.core.failures import Failure
 from sessio.core.format import Format
 from sessio.core.values import ClientSession, SessionRef, StoredSession
 
-__all__ = ["Verdict", "load", "resolve"]
+__all__ = ["MAX_COOKIE_HEADER", "Verdict", "load", "resolve"]
 
 Verdict = SessionRef | ClientSession | Failure
+
+#: The longest ``Cookie`` header `resolve` reads, in characters (a WSGI or ASGI server hands
+#: the header over as Latin-1: one character per byte). Node's HTTP server refuses requests
+#: with more than 16 KiB of headers in all, and nginx and Apache refuse a header line over
+#: 8 KiB, so a longer header never reached the web app that set the cookie. Refusing it up
+#: front bounds the work a hostile handshake can cause.
+MAX_COOKIE_HEADER = 16 * 1024
 
 
 def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     """Read `fmt`'s cookie from `cookie_header` and verify it at time `now` (Unix seconds).
 
     Returns `SessionRef` (a server-side session to load), `ClientSession` (the session is the
-    cookie) or a `Failure`; never raises.
+    cookie) or a `Failure`; never raises. A header longer than `MAX_COOKIE_HEADER` is a
+    ``malformed-cookie`` failure, whatever it holds.
     """
-    value = find_cookie(cookie_header or "", fmt.key)
+    header = cookie_header or ""
+    if len(header) > MAX_COOKIE_HEADER:
+        return Failure.header_too_long(fmt.key, len(header), MAX_COOKIE_HEADER)
+    value = find_cookie(header, fmt.key)
     if value is None:
-        return Failure.no_cookie(fmt.key, parse_cookie_header(cookie_header or ""))
+        return Failure.no_cookie(fmt.key, parse_cookie_header(header))
     try:
         verdict = fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash
@@ -36,7 +47,7 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
 def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredSession | Failure:
     """What the store answered for `ref` (None: nothing there), decoded by `fmt`."""
     if raw is None:
-        return Failure.not_found(ref.key)
+        return Failure.not_found(ref.key, fmt.store_key(""))
     try:
         stored = fmt.decode(raw, now)
     except Exception as error:  # corrupt bytes must not crash the server

@@ -7,6 +7,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from sessio.core.failures import id_tag, redact_key
+
 __all__ = ["ClientSession", "Encoded", "Minted", "SessionRef", "StoredSession", "Write"]
 
 
@@ -15,17 +17,26 @@ def _frozen_dict(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(value)
 
 
-@frozen
+@frozen(repr=False)
 class SessionRef:
     """Verdict: the cookie names a server-side session; load it from `key` in the store.
 
     `secret_index` is the position of the secret that verified the cookie (None when the
-    format signs nothing), for `sessio inspect` and for noticing rotated-out secrets.
+    format signs nothing), for `sessio inspect` and for noticing rotated-out secrets. The
+    repr shows the id only as its `id_tag`: a ref ends up in logs and tracebacks.
     """
 
     sid: str
     key: str
     secret_index: int | None = None
+
+    def __repr__(self) -> str:
+        # The key is prefix + sid in every format; the prefix is what is left of it.
+        prefix = self.key[: -len(self.sid)] if self.sid and self.key.endswith(self.sid) else None
+        return (
+            f"SessionRef(sid={'…' + id_tag(self.sid)!r}, key={redact_key(self.key, prefix)!r}, "
+            f"secret_index={self.secret_index!r})"
+        )
 
 
 @frozen
@@ -65,10 +76,11 @@ class Encoded:
 class Write:
     """A plan for the store: put `value` under `key` with `ttl`, or delete `key` (value None).
 
-    `stored` is the session the store will hold once the write is done.
+    `stored` is the session the store will hold once the write is done. The repr shows the
+    key only as `redact_key` does.
     """
 
-    key: str
+    key: str = field(repr=lambda key: repr(redact_key(key)))
     value: bytes | None
     ttl: int | None
     stored: StoredSession
@@ -76,7 +88,10 @@ class Write:
 
 @frozen
 class Minted:
-    """A newly created stored session: its id and the ``name=value`` a browser would send."""
+    """A newly created stored session: its id and the ``name=value`` a browser would send.
 
-    sid: str
-    cookie: str
+    Both are credentials: the repr shows the id as its `id_tag` and the cookie's name only.
+    """
+
+    sid: str = field(repr=lambda sid: repr("…" + id_tag(sid)))
+    cookie: str = field(repr=lambda cookie: repr(cookie.partition("=")[0] + "=…"))
