@@ -98,7 +98,7 @@ class AsyncSession(dict[str, Any]):
             raise SessionError(Failure.read_only(self.fmt.name))
         if self._destroyed:
             # Writing now would bring a logged-out session back to life.
-            raise SessionError(Failure.not_found(self.ref.key))
+            raise SessionError(Failure.not_found(self.ref.key, self.fmt.store_key("")))
         return self.ref, self.store
 
     async def save(self, *, strict: bool = False) -> None:
