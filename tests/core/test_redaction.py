@@ -153,7 +153,7 @@ FORMATS: dict[str, Format] = {
     "flask": formats.flask("k"),
     "starlette": formats.starlette("k"),
     "aiohttp redis": formats.aiohttp("redis"),
-    "aiohttp simple": formats.aiohttp(),
+    "aiohttp simple": formats.aiohttp("simple"),
     "aiohttp encrypted": formats.aiohttp("encrypted", b"k" * 32),
 }
 
