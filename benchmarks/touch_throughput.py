@@ -136,7 +136,7 @@ async def activity_cost(iterations: int) -> dict[str, float]:
     """
     from sessio import formats, resolve
     from sessio.aio import AsyncSessionSockets, MemoryStore
-    from sessio.aio.session import AsyncSession, open_session
+    from sessio.aio._session import AsyncSession, open_session
 
     fmt = formats.express(secrets=[SECRET])
     costs: dict[str, float] = {}

@@ -11,7 +11,7 @@ import contextlib
 from harness import entry, expect, instrumented
 
 with instrumented():
-    from sessio.core.control import Disconnect, decode_control, encode_control
+    from sessio.core._control import Disconnect, decode_control, encode_control
 
 
 def exercise(data: bytes) -> object:

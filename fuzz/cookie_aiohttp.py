@@ -13,7 +13,7 @@ import http.cookies
 import refs
 from harness import FERNET_KEY, FERNET_OLD_KEY, NOW, entry, expect, instrumented, split, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, verdicts
 
     from sessio.core import ClientSession, SessionRef

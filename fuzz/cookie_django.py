@@ -16,7 +16,7 @@ import django.core.signing
 import refs
 from harness import NOW, SECRET, SECRET_OLD, entry, expect, instrumented, split, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, accepted, verdicts
 
     from sessio.core import SessionRef

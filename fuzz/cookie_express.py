@@ -17,7 +17,7 @@ import re
 import js
 from harness import SECRET, SECRET_OLD, entry, expect, instrumented, split_now, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, verdicts
 
     from sessio.core import SessionRef, express

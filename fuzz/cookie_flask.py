@@ -12,7 +12,7 @@ import itsdangerous.encoding
 import refs
 from harness import NOW, SECRET, SECRET_OLD, entry, expect, instrumented, split, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, accepted, verdicts
 
     from sessio.formats import flask

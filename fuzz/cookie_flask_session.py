@@ -11,7 +11,7 @@ from __future__ import annotations
 import refs
 from harness import SECRET, entry, expect, instrumented, split, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, accepted, verdicts
 
     from sessio.core import SessionRef

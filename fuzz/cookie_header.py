@@ -13,7 +13,7 @@ import http.cookies
 from harness import entry, expect, instrumented, text
 
 with instrumented():
-    from sessio.core.cookies import find_cookie, parse_cookie_header, unquote
+    from sessio.core._cookies import find_cookie, parse_cookie_header, unquote
 
 _NAMES = ("session", "connect.sid", "sessionid", "AIOHTTP_SESSION", "a")
 

@@ -12,7 +12,7 @@ import base64
 import refs
 from harness import NOW, SECRET, entry, expect, instrumented, split, text
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from cookies_common import Header, accepted, verdicts
 
     from sessio.formats import starlette

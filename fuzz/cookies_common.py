@@ -22,7 +22,7 @@ from sessio.core import (
     plan_save,
     resolve,
 )
-from sessio.core.cookies import parse_cookie_header
+from sessio.core._cookies import parse_cookie_header
 
 
 @attrs.frozen

@@ -66,7 +66,7 @@ FERNET_OLD_KEY = bytes(range(100, 132))
 #: Failure messages must not quote a cookie value longer than this (it may be a credential).
 LEAK_MIN = 16
 
-# sessio.core.failures.FailureCode's values, read when first needed (sessio is imported by
+# sessio.core._failures.FailureCode's values, read when first needed (sessio is imported by
 # the target, inside `instrumented`).
 _CODES: frozenset[str] = frozenset()
 
@@ -137,7 +137,7 @@ def expect_verdict(verdict: object, allowed: tuple[type, ...] = ()) -> None:
 def _codes() -> frozenset[str]:
     global _CODES
     if not _CODES:
-        from sessio.core.failures import FailureCode
+        from sessio.core._failures import FailureCode
 
         _CODES = frozenset(FailureCode.__args__)  # type: ignore[attr-defined]
     return _CODES

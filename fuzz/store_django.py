@@ -12,7 +12,7 @@ import django.core.signing
 import refs
 from harness import NOW, SECRET, SECRET_OLD, entry, instrumented, split
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from stores_common import roundtrip
 
     from sessio.formats import django as django_format

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import entry, instrumented, split
 
-with instrumented(exclude=["sessio.core.cookies"]):
+with instrumented(exclude=["sessio.core._cookies"]):
     from stores_common import roundtrip
 
     from sessio.formats import flask_session

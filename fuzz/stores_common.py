@@ -26,7 +26,7 @@ from sessio.core import (
     load,
     plan_save,
 )
-from sessio.core.changes import same
+from sessio.core._changes import same
 
 _DECODE_CODES = frozenset(
     {"corrupt-session", "expired", "unsafe-format", "missing-dependency", "bad-signature"}

@@ -9,7 +9,7 @@ import js
 from harness import entry, expect, instrumented, text
 
 with instrumented():
-    from sessio.core.express import decode_uri_component
+    from sessio.core.formats.express import decode_uri_component
 
 
 def exercise(data: bytes) -> object:

@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 
 from redis_server import RedisServer
 from sessio import formats
-from sessio.core.failures import id_tag
-from sessio.inspect import main
+from sessio.cli.inspect import main
+from sessio.core._failures import id_tag
 from sessio.sync import RedisStore, SessionSockets
 
 

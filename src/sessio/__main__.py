@@ -2,6 +2,6 @@
 
 import sys
 
-from sessio.cli import main
+from sessio.cli.main import main
 
 sys.exit(main())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sessio.core.failures import Failure
+from sessio.core._failures import Failure
 
 __all__ = ["ConflictError", "SessionError"]
 

@@ -12,26 +12,21 @@ constructor        framework                                                    
 `aiohttp`          aiohttp-session (``storage=``: simple, encrypted, redis)     read / write
 =================  ==========================================================  ===========
 
-The formats live in `sessio.core` (they are pure); this module gathers them, and `by_name`
-builds one from the names and options that ``sessio inspect`` takes on its command line.
+The formats are pure code (`sessio.core.formats`); this module is their public name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from sessio.core.aiohttp import AiohttpFormat, aiohttp
-from sessio.core.django import DjangoFormat, django
-from sessio.core.django_native import DjangoNativeFormat, django_native
-from sessio.core.express import ExpressFormat, express
-from sessio.core.flask import FlaskFormat, flask
-from sessio.core.flask_session import FlaskSessionFormat, flask_session
-from sessio.core.format import Format
-from sessio.core.starlette import StarletteFormat, starlette
+from sessio.core.formats._base import Format
+from sessio.core.formats.aiohttp import AiohttpFormat, aiohttp
+from sessio.core.formats.django import DjangoFormat, django
+from sessio.core.formats.django_native import DjangoNativeFormat, django_native
+from sessio.core.formats.express import ExpressFormat, express
+from sessio.core.formats.flask import FlaskFormat, flask
+from sessio.core.formats.flask_session import FlaskSessionFormat, flask_session
+from sessio.core.formats.starlette import StarletteFormat, starlette
 
 __all__ = [
-    "NAMES",
     "AiohttpFormat",
     "DjangoFormat",
     "DjangoNativeFormat",
@@ -41,7 +36,6 @@ __all__ = [
     "Format",
     "StarletteFormat",
     "aiohttp",
-    "by_name",
     "django",
     "django_native",
     "express",
@@ -49,81 +43,3 @@ __all__ = [
     "flask_session",
     "starlette",
 ]
-
-
-def _last_is_current(
-    build: Callable[..., Format],
-) -> Callable[[Sequence[str], dict[str, Any]], Format]:
-    # Flask and Django: like SECRET_KEY_FALLBACKS + [SECRET_KEY], the last secret is current.
-    def make(secrets: Sequence[str], options: dict[str, Any]) -> Format:
-        if secrets:
-            options = {"secret_key": secrets[-1], "fallbacks": list(secrets[:-1]), **options}
-        return build(**options)
-
-    return make
-
-
-def _single(build: Callable[..., Format], name: str) -> Callable[..., Format]:
-    def make(secrets: Sequence[str], options: dict[str, Any]) -> Format:
-        if len(secrets) > 1:
-            raise ValueError(f"this format takes one secret, not {len(secrets)}")
-        if secrets:
-            options = {name: secrets[0], **options}
-        return build(**options)
-
-    return make
-
-
-def _express(secrets: Sequence[str], options: dict[str, Any]) -> Format:
-    return express(secrets=list(secrets), **options)
-
-
-def _aiohttp(secrets: Sequence[str], options: dict[str, Any]) -> Format:
-    # Secrets are Fernet keys, so they say storage=encrypted; without them aiohttp-session has
-    # no default storage, and neither does this.
-    if secrets:
-        options = {"fernet_key": list(secrets), "storage": "encrypted", **options}
-    if "storage" not in options:
-        raise ValueError(
-            "the aiohttp format needs its storage: storage=simple, encrypted (or a Fernet key "
-            "as secret) or redis"
-        )
-    return aiohttp(**options)
-
-
-#: Format names as ``sessio inspect --format`` takes them.
-NAMES: Mapping[str, Callable[[Sequence[str], dict[str, Any]], Format]] = {
-    "express": _express,
-    "flask": _last_is_current(flask),
-    "flask-session": _single(flask_session, "secret_key"),
-    "starlette": _single(starlette, "secret_key"),
-    "django": _last_is_current(django),
-    "aiohttp": _aiohttp,
-}
-
-
-def option_value(text: str) -> Any:
-    """A command-line option value: ``none``, ``true``/``false``, a number, or the text."""
-    lowered = text.lower()
-    if lowered in ("none", "null"):
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for number in (int, float):
-        try:
-            return number(text)
-        except ValueError:
-            pass
-    return text
-
-
-def by_name(name: str, secrets: Sequence[str] = (), options: Mapping[str, str] = {}) -> Format:
-    """The format `name` (see `NAMES`) built from `secrets` and ``key=value`` `options`.
-
-    For Flask and Django the last secret is the current key and the others its fallbacks;
-    for express any may verify and the first signs. Raises ValueError or TypeError when the
-    name, a secret or an option does not fit.
-    """
-    if name not in NAMES:
-        raise ValueError(f"unknown format {name!r}; one of: {', '.join(NAMES)}")
-    return NAMES[name](secrets, {k.replace("-", "_"): option_value(v) for k, v in options.items()})

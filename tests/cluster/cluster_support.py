@@ -47,11 +47,11 @@ import sessio.sync
 from redis_cluster import ClusterNodeServer, LocalCluster
 from servers import HOST, run_asgi, run_wsgi, sync_client, wait_for
 from sessio import Failure, SessionError, formats
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.aio.session import AsyncSession
-from sessio.core.control import CONTROL_CHANNEL
-from sessio.sync.redis_store import RedisStore
-from sessio.sync.session import Session
+from sessio.aio._session import AsyncSession
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.core._control import CONTROL_CHANNEL
+from sessio.sync._session import Session
+from sessio.sync.stores.redis import RedisStore
 
 Shell = Literal["sync", "aio"]
 SHELLS: tuple[Shell, ...] = ("sync", "aio")

@@ -29,7 +29,7 @@ from cluster_support import (
 from test_cluster_shells import revoke_with
 
 from redis_cluster import ClusterNodeServer, LocalCluster
-from sessio.core.control import CONTROL_CHANNEL
+from sessio.core._control import CONTROL_CHANNEL
 
 
 def subscribed_node(cluster: LocalCluster) -> ClusterNodeServer:

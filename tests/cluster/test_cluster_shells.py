@@ -35,8 +35,8 @@ from cluster_support import (
 import sessio.aio
 import sessio.sync
 from redis_cluster import LocalCluster
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.sync.redis_store import RedisStore
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.sync.stores.redis import RedisStore
 
 SAVES = 10
 

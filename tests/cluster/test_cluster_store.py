@@ -28,8 +28,8 @@ from cluster_support import TIMEOUT, async_cluster_client, sync_cluster_client
 
 from redis_cluster import ClusterNodeServer, LocalCluster
 from servers import wait_for
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.sync.redis_store import RedisStore
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.sync.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sessio.core.cookies import find_cookie, parse_cookie_header, unquote
+from sessio.core._cookies import find_cookie, parse_cookie_header, unquote
 
 # RFC 6265 token characters (a cookie name) and cookie-octets (an unquoted cookie value).
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

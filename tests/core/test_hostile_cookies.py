@@ -16,11 +16,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sessio import formats
+from sessio.cli._explain import explain
 from sessio.core import Failure, SessionRef, resolve
-from sessio.core import handshake as handshake_module
-from sessio.core.cookies import find_cookie, parse_cookie_header
-from sessio.core.explain import explain
-from sessio.core.handshake import MAX_COOKIE_HEADER
+from sessio.core import _handshake as handshake_module
+from sessio.core._cookies import find_cookie, parse_cookie_header
+from sessio.core._handshake import MAX_COOKIE_HEADER
 
 NAME = "connect.sid"
 SMALL = 8_000

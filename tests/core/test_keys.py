@@ -1,4 +1,4 @@
-"""One rule for every factory's keys (`sessio.core.keys`), tested once for all of them.
+"""One rule for every factory's keys (`sessio.core._keys`), tested once for all of them.
 
 Issue 7 §1: ``flask(key, fallbacks="old")`` took "old" as the keys "o", "l", "d" (a forged
 cookie needed at most 62 guesses), and empty keys were taken too. Every factory that takes keys
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from starlette.datastructures import Secret
 
 from sessio import formats
-from sessio.core.format import Format
-from sessio.core.keys import key_list, one_key, one_or_more_keys
+from sessio.core._keys import key_list, one_key, one_or_more_keys
+from sessio.core.formats._base import Format
 
 FERNET_RAW = bytes(range(32))
 FERNET_TEXT = base64.urlsafe_b64encode(bytes(range(1, 33))).decode()

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from sessio import formats
 from sessio.core import SessionRef, load, resolve
-from sessio.core.changes import MAX_NESTING, nested_too_deep, snapshot
-from sessio.core.control import Disconnect, decode_control, encode_control
+from sessio.core._changes import MAX_NESTING, nested_too_deep, snapshot
+from sessio.core._control import Disconnect, decode_control, encode_control
 
 NOW = 1_700_000_000.0
 

@@ -19,6 +19,8 @@ import socketio
 
 from servers import run_wsgi, sync_client
 from sessio import SessionError, formats
+from sessio.cli._explain import explain
+from sessio.cli.inspect import main as inspect_main
 from sessio.core import (
     ClientSession,
     Failure,
@@ -30,11 +32,9 @@ from sessio.core import (
     load,
     resolve,
 )
-from sessio.core.explain import explain
-from sessio.core.failures import id_tag, redact_key
-from sessio.core.rooms import session_room
+from sessio.core._failures import id_tag, redact_key
+from sessio.core._rooms import session_room
 from sessio.errors import error_for
-from sessio.inspect import main as inspect_main
 from sessio.sync import MemoryStore, Session, SessionSockets
 
 # A session id that every format accepts as one (django's keys: 8+ of [a-z0-9]). Each of its

@@ -19,8 +19,8 @@ from sessio.core import (
     load,
     resolve,
 )
-from sessio.core.express import decode_uri_component, sign
-from sessio.core.failures import id_tag
+from sessio.core._failures import id_tag
+from sessio.core.formats.express import decode_uri_component, sign
 
 TOKEN_CHARS = "!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits
 COOKIE_OCTETS = "".join(

@@ -37,8 +37,8 @@ from sessio import Failure, formats
 from sessio import aio as sessio_aio
 from sessio import sync as sessio_sync
 from sessio.core import Format
-from sessio.core.control import CONTROL_CHANNEL, SUBSCRIBED, Disconnect, encode_control
-from sessio.core.rooms import session_room
+from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Disconnect, encode_control
+from sessio.core._rooms import session_room
 
 SHELLS = ["sync", "async"]
 EXPRESS = formats.express(secrets=[SECRET])
@@ -552,7 +552,7 @@ def test_close_ends_the_revalidation_timer_at_once(shell: str) -> None:
     else:
 
         async def main() -> None:
-            assert isinstance(liveness, sessio_aio.liveness.AsyncLiveness)
+            assert isinstance(liveness, sessio_aio._liveness.AsyncLiveness)
             task = asyncio.create_task(liveness._revalidate_periodically())
             await asyncio.sleep(0)
             await node.sessions.close()  # type: ignore[misc]

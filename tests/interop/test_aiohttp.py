@@ -29,12 +29,13 @@ from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessio.core.aiohttp import AiohttpFormat, AiohttpStorage, aiohttp
-from sessio.core.changes import Changes
-from sessio.core.failures import Failure
-from sessio.core.handshake import load, resolve
-from sessio.core.saving import plan_create, plan_save
-from sessio.core.values import ClientSession, SessionRef, StoredSession, Write
+from sessio.core._changes import Changes
+from sessio.core._failures import Failure
+from sessio.core._handshake import load, resolve
+from sessio.core._saving import Write, plan_create, plan_save
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import ClientSession, SessionRef
+from sessio.core.formats.aiohttp import AiohttpFormat, AiohttpStorage, aiohttp
 
 UNICODE = {"name": "Zoë ☃ 𝄞", "quote": 'a "b", c; d\\e', "n": 3, "list": [1, 2.5, None, True]}
 RAW_KEY = bytes(range(32))

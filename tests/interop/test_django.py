@@ -1,4 +1,4 @@
-"""Django sessions made by real Django, read (and written back) by `sessio.core.django`.
+"""Django sessions made by real Django, read (and written back) by `sessio.core.formats.django`.
 
 Django is configured once, in-process: a sqlite file for the db backend, a temporary directory
 for the file backend, a private redis-server for the cache backend. Each case goes through
@@ -24,13 +24,14 @@ from django_setup import SECRET, setup_django
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessio.core.changes import Changes
-from sessio.core.django import DjangoFormat, django
-from sessio.core.failures import Failure
-from sessio.core.handshake import load, resolve
-from sessio.core.saving import plan_create, plan_save
-from sessio.core.signing import MAX_DECOMPRESSED
-from sessio.core.values import ClientSession, SessionRef, StoredSession, Write
+from sessio.core._changes import Changes
+from sessio.core._failures import Failure
+from sessio.core._handshake import load, resolve
+from sessio.core._saving import Write, plan_create, plan_save
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import ClientSession, SessionRef
+from sessio.core.formats.django import DjangoFormat, django
+from sessio.core.signers.itsdangerous import MAX_DECOMPRESSED
 
 OLD_SECRET = "django-insecure-rotated-out-secret"
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"

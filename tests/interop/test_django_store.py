@@ -30,20 +30,21 @@ from django.contrib.sessions.backends.db import (  # type: ignore[import-untyped
 from django_setup import setup_django
 
 from sessio import SessionError
-from sessio.aio.django_store import DjangoStore as AsyncDjangoStore
-from sessio.aio.session import AsyncSession
-from sessio.aio.session import open_session as aopen_session
+from sessio.aio._session import AsyncSession
+from sessio.aio._session import open_session as aopen_session
+from sessio.aio.stores.django import DjangoStore as AsyncDjangoStore
 from sessio.core import Failure, plan_create, resolve
-from sessio.core.django_native import (
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import SessionRef
+from sessio.core.formats.django_native import (
     DjangoNativeFormat,
     canonical,
     django_native,
     parse_canonical,
 )
-from sessio.core.values import SessionRef, StoredSession
-from sessio.sync import django_store
-from sessio.sync.django_store import DjangoStore
-from sessio.sync.session import Session, open_session
+from sessio.sync._session import Session, open_session
+from sessio.sync.stores import django as django_store
+from sessio.sync.stores.django import DjangoStore
 
 ENGINES = {
     "db": "django.contrib.sessions.backends.db",

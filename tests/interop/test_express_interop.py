@@ -26,15 +26,15 @@ from node_app import COOKIE, ExpressApp, run_express
 
 from redis_server import RedisServer
 from sessio import formats
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.aio.session import AsyncSession
-from sessio.aio.session import open_session as open_async
+from sessio.aio._session import AsyncSession
+from sessio.aio._session import open_session as open_async
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, Format, SessionRef, StoredSession, load, resolve
 from sessio.errors import SessionError
 from sessio.sync import SessionSockets
-from sessio.sync.redis_store import RedisStore
-from sessio.sync.session import Session
-from sessio.sync.session import open_session as open_sync
+from sessio.sync._session import Session
+from sessio.sync._session import open_session as open_sync
+from sessio.sync.stores.redis import RedisStore
 
 NEW, OLD = "new", "old"
 ROTATED = [NEW, OLD]  # the app's SECRETS: "new" signs, both verify

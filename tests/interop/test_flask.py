@@ -1,4 +1,4 @@
-"""Flask's default cookie session, made by a real Flask app, read by `sessio.core.flask`.
+"""Flask's default cookie session, made by a real Flask app, read by `sessio.core.formats.flask`.
 
 Each case runs a real Flask app whose view puts values in `flask.session`, takes the cookie
 from its ``Set-Cookie``, and checks that sessio reads exactly what Flask's own
@@ -28,12 +28,13 @@ from hypothesis import strategies as st
 from itsdangerous import Signer, TimestampSigner
 from markupsafe import Markup
 
-from sessio.core.changes import same
-from sessio.core.failures import Failure
-from sessio.core.flask import MAX_DECOMPRESSED, FlaskFormat, load_payload
-from sessio.core.flask import flask as flask_format
-from sessio.core.handshake import resolve
-from sessio.core.values import ClientSession, StoredSession
+from sessio.core._changes import same
+from sessio.core._failures import Failure
+from sessio.core._handshake import resolve
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import ClientSession
+from sessio.core.formats.flask import MAX_DECOMPRESSED, FlaskFormat, load_payload
+from sessio.core.formats.flask import flask as flask_format
 
 SECRET = "flask-current-secret-for-sessio-tests"
 OLD_SECRET = "flask-rotated-out-secret"

@@ -27,12 +27,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redis_server import RedisServer
-from sessio.core.changes import Changes, same
-from sessio.core.failures import Failure
-from sessio.core.flask_session import FlaskSessionFormat, flask_session
-from sessio.core.handshake import load, resolve
-from sessio.core.saving import plan_create, plan_save
-from sessio.core.values import SessionRef, StoredSession
+from sessio.core._changes import Changes, same
+from sessio.core._failures import Failure
+from sessio.core._handshake import load, resolve
+from sessio.core._saving import plan_create, plan_save
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import SessionRef
+from sessio.core.formats.flask_session import FlaskSessionFormat, flask_session
 
 SECRET = "flask-session-secret-for-sessio-tests"
 DAY = 86400

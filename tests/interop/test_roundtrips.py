@@ -50,12 +50,12 @@ from servers import run_asgi, run_wsgi, sync_client
 from sessio import formats
 from sessio.aio import AsyncSession, AsyncSessionSockets
 from sessio.aio import MemoryStore as AsyncMemoryStore
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, Format
 from sessio.errors import SessionError
 from sessio.sync import MemoryStore, Session, SessionSockets
-from sessio.sync.redis_store import RedisStore
-from sessio.sync.store import Store
+from sessio.sync.stores._protocol import Store
+from sessio.sync.stores.redis import RedisStore
 
 # aiohttp-session 2.12 keys the request with plain strings; aiohttp 3.10+ warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
@@ -535,9 +535,9 @@ def test_django_file_backend(django_configured: None, tmp_path: Path) -> None:
 def test_django_store(django_configured: None, tmp_path: Path, engine: str) -> None:
     try:
         # Imported by name: DjangoStore is newer than this test.
-        django_store = importlib.import_module("sessio.sync.django_store")
+        django_store = importlib.import_module("sessio.sync.stores.django")
     except ModuleNotFoundError:
-        pytest.skip("sessio.sync.django_store (DjangoStore) is not there yet")
+        pytest.skip("sessio.sync.stores.django (DjangoStore) is not there yet")
     store = django_store.DjangoStore(f"django.contrib.sessions.backends.{engine}")
     with django_site(engine, tmp_path, store.format(), store) as url:
         round_trip(HttpWeb(url, "sessionid"), url)

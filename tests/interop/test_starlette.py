@@ -29,11 +29,12 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from sessio.core.changes import same
-from sessio.core.failures import Failure
-from sessio.core.handshake import resolve
-from sessio.core.starlette import StarletteFormat, starlette
-from sessio.core.values import ClientSession, StoredSession
+from sessio.core._changes import same
+from sessio.core._failures import Failure
+from sessio.core._handshake import resolve
+from sessio.core._stored import StoredSession
+from sessio.core._verdicts import ClientSession
+from sessio.core.formats.starlette import StarletteFormat, starlette
 
 SECRET = "starlette-secret-for-sessio-tests"
 DAY = 86400

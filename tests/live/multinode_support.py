@@ -37,7 +37,7 @@ import sessio.sync
 from servers import async_client, sync_client, wait_for
 from sessio import Minted, formats
 from sessio.core import Format
-from sessio.core.control import CONTROL_CHANNEL
+from sessio.core._control import CONTROL_CHANNEL
 
 NODE_SCRIPT = Path(__file__).resolve().with_name("sessio_node.py")
 SECRET = "keyboard cat"

@@ -54,8 +54,8 @@ import sessio.aio
 import sessio.sync
 from servers import run_asgi, run_wsgi
 from sessio import Failure, formats
-from sessio.aio.session import AsyncSession
-from sessio.sync.session import Session
+from sessio.aio._session import AsyncSession
+from sessio.sync._session import Session
 
 Kind = Literal["sync", "async"]
 

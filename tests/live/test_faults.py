@@ -39,10 +39,10 @@ import sessio.sync
 from redis_server import RedisServer
 from servers import HOST, async_client, run_asgi, run_wsgi
 from sessio import Failure, SessionError, formats
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.aio.session import AsyncSession
-from sessio.sync.redis_store import RedisStore
-from sessio.sync.session import Session
+from sessio.aio._session import AsyncSession
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.sync._session import Session
+from sessio.sync.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ import pytest
 
 from sessio import ClientSession, ConflictError, Failure, SessionError, formats, resolve
 from sessio.aio import AsyncSession, MemoryStore
-from sessio.aio.session import open_session
+from sessio.aio._session import open_session
 from sessio.core import Minted, plan_create
 
 pytestmark = pytest.mark.anyio

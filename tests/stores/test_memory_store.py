@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from sessio.aio.store import MemoryStore as AsyncMemoryStore
-from sessio.sync.store import MemoryStore
+from sessio.aio.stores.memory import MemoryStore as AsyncMemoryStore
+from sessio.sync.stores.memory import MemoryStore
 
 WORKERS = 8
 INCREMENTS = 50

@@ -12,8 +12,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sessio.memory import SWEEP_PER_WRITE, MemoryTable
-from sessio.sync.store import MemoryStore
+from sessio._memory import SWEEP_PER_WRITE, MemoryTable
+from sessio.sync.stores.memory import MemoryStore
 
 START = 1_700_000_000.0
 

@@ -23,12 +23,12 @@ from redis_server import RedisServer
 from servers import HOST
 from sessio import SessionError, formats
 from sessio.aio import AsyncSessionSockets
-from sessio.aio.redis_store import COMPARE_AND_SET
-from sessio.aio.redis_store import RedisStore as AsyncRedisStore
-from sessio.aio.session import AsyncSession, open_session
+from sessio.aio._session import AsyncSession, open_session
+from sessio.aio.stores.redis import COMPARE_AND_SET
+from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, resolve
-from sessio.core.control import SUBSCRIBED
-from sessio.sync.redis_store import RedisStore
+from sessio.core._control import SUBSCRIBED
+from sessio.sync.stores.redis import RedisStore
 
 # Short enough that a dead server fails a call at once, long enough for a loaded CI machine.
 SOCKET_TIMEOUT = 2.0

@@ -1,38 +1,34 @@
-"""The asyncio shell: `AsyncSessionSockets` over ``socketio.AsyncServer``, async stores."""
+"""A shell of sessio: `AsyncSessionSockets` over ``socketio.AsyncServer``, and its stores.
+
+``RedisStore`` (the ``sessio[redis]`` extra) and ``DjangoStore`` (a configured Django) are
+imported when first asked for, so that ``import sessio.aio`` needs neither.
+"""
 
 from typing import TYPE_CHECKING
 
-from sessio.aio.revoke import revoke
-from sessio.aio.session import AsyncSession
-from sessio.aio.sockets import AsyncSessionNamespace, AsyncSessionSockets
-from sessio.aio.store import ControlChannel, MemoryStore, Store
+from sessio.aio._revoke import revoke
+from sessio.aio._session import AsyncSession
+from sessio.aio._sockets import AsyncSessionNamespace, AsyncSessionSockets
+from sessio.aio.stores import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
-    from sessio.aio.django_store import DjangoStore
-    from sessio.aio.redis_store import RedisStore
+    from sessio.aio.stores.django import DjangoStore as DjangoStore
+    from sessio.aio.stores.redis import RedisStore as RedisStore
 
 __all__ = [
     "AsyncSession",
     "AsyncSessionNamespace",
     "AsyncSessionSockets",
     "ControlChannel",
-    "DjangoStore",
     "MemoryStore",
-    "RedisStore",
     "Store",
     "revoke",
 ]
 
 
 def __getattr__(name: str) -> object:
-    # RedisStore needs the optional redis package (sessio[redis]): imported when first asked for.
-    if name == "RedisStore":
-        from sessio.aio.redis_store import RedisStore
+    if name in ("RedisStore", "DjangoStore"):
+        from sessio.aio import stores
 
-        return RedisStore
-    # DjangoStore needs Django, installed and configured.
-    if name == "DjangoStore":
-        from sessio.aio.django_store import DjangoStore
-
-        return DjangoStore
+        return getattr(stores, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,14 +5,15 @@ current time is always an argument. The shells (`sessio.sync`, `sessio.aio`) do 
 the values returned here name.
 """
 
-from sessio.core.changes import Changes, apply, conflicts, diff, same, snapshot
-from sessio.core.cookies import parse_cookie_header, unquote
-from sessio.core.express import ExpressFormat, express
-from sessio.core.failures import Failure, FailureCode
-from sessio.core.format import Format
-from sessio.core.handshake import Verdict, load, resolve
-from sessio.core.saving import Creation, plan_create, plan_save, plan_write
-from sessio.core.values import ClientSession, Encoded, Minted, SessionRef, StoredSession, Write
+from sessio.core._changes import Changes, apply, conflicts, diff, same, snapshot
+from sessio.core._cookies import parse_cookie_header, unquote
+from sessio.core._failures import Failure, FailureCode
+from sessio.core._handshake import load, resolve
+from sessio.core._saving import Creation, Minted, Write, plan_create, plan_save, plan_write
+from sessio.core._stored import Encoded, StoredSession
+from sessio.core._verdicts import ClientSession, SessionRef, Verdict
+from sessio.core.formats._base import Format
+from sessio.core.formats.express import ExpressFormat, express
 
 __all__ = [
     "Changes",

@@ -1,21 +1,24 @@
-"""The sync shell: `SessionSockets` over ``socketio.Server`` (threading, eventlet, gevent)."""
+# Generated from src/sessio/aio/__init__.py by scripts/unasync.py: edit that file instead.
+"""A shell of sessio: `SessionSockets` over ``socketio.Server``, and its stores.
+
+``RedisStore`` (the ``sessio[redis]`` extra) and ``DjangoStore`` (a configured Django) are
+imported when first asked for, so that ``import sessio.sync`` needs neither.
+"""
 
 from typing import TYPE_CHECKING
 
-from sessio.sync.revoke import revoke
-from sessio.sync.session import Session
-from sessio.sync.sockets import SessionNamespace, SessionSockets
-from sessio.sync.store import ControlChannel, MemoryStore, Store
+from sessio.sync._revoke import revoke
+from sessio.sync._session import Session
+from sessio.sync._sockets import SessionNamespace, SessionSockets
+from sessio.sync.stores import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
-    from sessio.sync.django_store import DjangoStore
-    from sessio.sync.redis_store import RedisStore
+    from sessio.sync.stores.django import DjangoStore as DjangoStore
+    from sessio.sync.stores.redis import RedisStore as RedisStore
 
 __all__ = [
     "ControlChannel",
-    "DjangoStore",
     "MemoryStore",
-    "RedisStore",
     "Session",
     "SessionNamespace",
     "SessionSockets",
@@ -25,14 +28,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # RedisStore needs the optional redis package (sessio[redis]): imported when first asked for.
-    if name == "RedisStore":
-        from sessio.sync.redis_store import RedisStore
+    if name in ("RedisStore", "DjangoStore"):
+        from sessio.sync import stores
 
-        return RedisStore
-    # DjangoStore needs Django, installed and configured.
-    if name == "DjangoStore":
-        from sessio.sync.django_store import DjangoStore
-
-        return DjangoStore
+        return getattr(stores, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,27 @@
+"""`revoke`: log a session out everywhere, from any process that can reach the store."""
+
+from __future__ import annotations
+
+from sessio.aio.stores._protocol import ControlChannel, Store
+from sessio.core import Format
+from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
+from sessio.core._rooms import session_room
+
+__all__ = ["revoke"]
+
+
+async def revoke(
+    store: Store, fmt: Format, session_id: str, reason: str = "session-revoked"
+) -> None:
+    """Destroy session `session_id` and disconnect its sockets on every sessio server.
+
+    For a web worker that runs no socket.io server (a Flask or Django view handling logout):
+    it deletes the session from `store` and, through the store's control channel (a
+    `RedisStore`), tells every `SessionSockets` / `AsyncSessionSockets` subscribed to it to
+    disconnect that session's sockets; their disconnect handlers get `reason`. A store without
+    a channel only loses the session; servers notice on their next revalidation.
+    """
+    await store.delete(fmt.store_key(session_id))
+    if isinstance(store, ControlChannel):
+        message = encode_control(Disconnect(session_room(session_id), reason))
+        await store.publish(CONTROL_CHANNEL, message)

@@ -1,0 +1,220 @@
+"""`RedisStore`: sessions in Redis or Redis Cluster, over ``redis.asyncio.Redis``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Any
+
+import redis.asyncio
+
+from sessio.core._control import SUBSCRIBED
+
+__all__ = ["COMPARE_AND_SET", "RedisStore"]
+
+# KEYS[1]: the key. ARGV[1]: "1" when a value is expected, "0" when the key must be absent;
+# ARGV[2]: the expected bytes; ARGV[3]: "1" to write ARGV[4], "0" to delete the key;
+# ARGV[5]: the TTL in seconds, "" for none. A Lua script runs with nothing interleaved, so
+# the read and the write are one atomic step; one key per call keeps it cluster-safe.
+# A missing current value is left out of the mismatch reply rather than sent as Lua false,
+# which RESP3 connections would receive as a boolean.
+COMPARE_AND_SET = """\
+local current = redis.call('GET', KEYS[1])
+local matches
+if ARGV[1] == '1' then
+  matches = current == ARGV[2]
+else
+  matches = current == false
+end
+if not matches then
+  if current then
+    return {0, current}
+  end
+  return {0}
+end
+if ARGV[3] == '0' then
+  redis.call('DEL', KEYS[1])
+elseif ARGV[5] == '' then
+  redis.call('SET', KEYS[1], ARGV[4])
+else
+  redis.call('SET', KEYS[1], ARGV[4], 'EX', ARGV[5])
+end
+return {1}
+"""
+
+
+class RedisStore:
+    """Session bytes in Redis: one command per operation, compare-and-set as one Lua script.
+
+    Needs the ``sessio[redis]`` extra. `client` is a ``redis.asyncio.Redis`` or a
+    ``redis.asyncio.RedisCluster``, created without ``decode_responses`` (sessions are
+    bytes). `key_prefix` goes in front of every key the format names (e.g. ``"app1:"`` when
+    several applications share one database).
+
+    Redis errors are not caught here: the shell reports them as ``store-unavailable``.
+    Reconnecting is the client's business. ``redis.asyncio.Redis(host=..., port=...)``
+    retries a failed call 10 times with backoff by default, so it replaces a connection that a
+    Redis restart closed, but takes about 5 s to report that Redis is down. A client made with
+    ``from_url()`` or an explicit ``ConnectionPool`` does not retry at all, and on asyncio its
+    first call after a restart fails. ``retry=Retry(NoBackoff(), 1)`` (from
+    ``redis.asyncio.retry`` and ``redis.backoff``) gives both: one immediate retry on a fresh
+    connection, and an error at once while Redis is down.
+    """
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis | redis.asyncio.RedisCluster,
+        *,
+        key_prefix: str = "",
+    ) -> None:
+        if _decodes_responses(client):
+            raise ValueError(
+                "RedisStore needs a client that returns bytes: create it without "
+                "decode_responses=True"
+            )
+        self.client = client
+        self.key_prefix = key_prefix
+        # EVALSHA, with the script loaded and the call repeated on NOSCRIPT (after a restart
+        # or a failover the server has forgotten it).
+        self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        # The cluster node that last took a control-channel publish or subscription.
+        self._control_node: str | None = None
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes under `key`, or None."""
+        return _bytes(await self.client.get(self.key_prefix + key))
+
+    async def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        """Store `value` under `key` for `ttl` seconds (None: no expiry; 0 or less: delete)."""
+        if ttl is not None and ttl <= 0:
+            await self.client.delete(self.key_prefix + key)
+        else:
+            await self.client.set(self.key_prefix + key, value, ex=ttl)
+
+    async def delete(self, key: str) -> None:
+        """Remove `key`."""
+        await self.client.delete(self.key_prefix + key)
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        """Write `value` only if `key` holds `expected`, in one round trip (see `Store`)."""
+        write = value is not None and (ttl is None or ttl > 0)
+        args = [
+            b"0" if expected is None else b"1",
+            b"" if expected is None else expected,
+            b"1" if write else b"0",
+            b"" if value is None else value,
+            b"" if ttl is None else str(ttl).encode(),
+        ]
+        reply = await self._compare_and_set(keys=[self.key_prefix + key], args=args)
+        if reply[0] == 1:
+            return True, value
+        return False, _bytes(reply[1]) if len(reply) > 1 else None
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds until `key` expires; None when it has no expiry or is absent."""
+        milliseconds = await self.client.pttl(self.key_prefix + key)
+        return None if milliseconds < 0 else milliseconds / 1000
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        """Send `message` to every subscriber of `channel` (sessio's control channel).
+
+        On a cluster, through the first node that takes it (see `subscribe`).
+        """
+        name = self.key_prefix + channel
+        if not isinstance(self.client, redis.asyncio.RedisCluster):
+            await self.client.publish(name, message)
+            return
+        # Typed loosely: redis-py leaves most of the sync cluster client unannotated.
+        cluster: Any = self.client
+        nodes = await self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            try:
+                await cluster.execute_command("PUBLISH", name, message, target_nodes=node)
+            except redis.RedisError:
+                if attempt == len(nodes):
+                    raise
+                continue
+            self._control_node = node.name
+            return
+
+    async def subscribe(self, channel: str) -> AsyncGenerator[bytes | None, None]:
+        """Messages published on `channel`, and None after each second without one.
+
+        The Nones let a listener notice that it should stop. `SUBSCRIBED` comes each time
+        Redis confirms the subscription: first, and again whenever redis-py reconnects and
+        resubscribes on its own (messages published in between are lost). A connection lost
+        for good ends the iteration with the client's error; the listener subscribes again.
+
+        On a cluster this is plain pub/sub, not sharded: every node relays a PUBLISH to all
+        the others over the cluster bus, so a publisher and a subscriber may each use any
+        node. Both take the node that last worked, else the first that answers: a master that
+        is down does not silence the channel (sharded pub/sub would hang on the master of the
+        channel's slot). Servers on an older sessio, which used the cluster client's own plain
+        pub/sub, still hear this one and are heard.
+        """
+        name = self.key_prefix + channel
+        nodes = await self._control_nodes()
+        for attempt, node in enumerate(nodes, 1):
+            pubsub = _pubsub(self.client, node)
+            async with aclosing(pubsub):
+                try:
+                    await pubsub.subscribe(name)
+                except redis.RedisError:
+                    if attempt == len(nodes):
+                        raise
+                    continue
+                if node is not None:
+                    self._control_node = node.name
+                while True:
+                    item = await pubsub.get_message(timeout=1.0)
+                    if item is None:
+                        yield None
+                    elif item["type"] == "subscribe":
+                        yield SUBSCRIBED
+                    elif item["type"] == "message":
+                        yield _bytes(item["data"])
+
+    async def _control_nodes(self) -> list[Any]:
+        """Where to publish or subscribe, in order: [None] (the client itself) for a single
+        Redis; for a cluster, every node, the one that last worked first."""
+        if not isinstance(self.client, redis.asyncio.RedisCluster):
+            return [None]
+        cluster: Any = self.client
+        await cluster.initialize()  # unasync: drop
+        nodes = cluster.get_nodes()
+        if not nodes:
+            # Never an empty list: publish would send nothing, subscribe would end at once.
+            raise redis.ConnectionError("the Redis Cluster client knows no node")
+        return sorted(nodes, key=lambda node: node.name != self._control_node)
+
+
+def _pubsub(client: Any, node: Any) -> Any:
+    """A pub/sub connection of `client`'s, on cluster node `node` (None: not a cluster)."""
+    # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
+    if node is None:
+        return client.pubsub()
+    if not hasattr(client, "pubsub"):  # unasync: drop
+        return _node_pubsub(node)  # unasync: drop
+    return client.pubsub(node=node)
+
+
+def _node_pubsub(node: Any) -> Any:  # unasync: drop
+    # redis-py < 8's asyncio cluster client has no pubsub(): a client of  # unasync: drop
+    # the node's own, with the cluster client's connection settings.  # unasync: drop
+    cls, kwargs = node.connection_class, node.connection_kwargs  # unasync: drop
+    pool = redis.asyncio.ConnectionPool(connection_class=cls, **kwargs)  # unasync: drop
+    client = redis.asyncio.Redis(connection_pool=pool)  # unasync: drop
+    return client.pubsub()  # unasync: drop
+
+
+def _decodes_responses(client: object) -> bool:
+    get_encoder = getattr(client, "get_encoder", None)
+    return get_encoder is not None and bool(getattr(get_encoder(), "decode_responses", False))
+
+
+def _bytes(value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    raise TypeError(f"Redis returned {type(value).__name__}, not bytes: is decode_responses on?")

@@ -1,0 +1,42 @@
+"""The ``sessio`` command: ``sessio demo`` and ``sessio inspect`` (also ``python -m sessio``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sessio.cli.inspect import add_arguments, run
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sessio", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="run the demo app and a scripted browser against it")
+    demo.add_argument("--serve", action="store_true", help="keep serving instead of playing")
+    demo.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    inspect = commands.add_parser(
+        "inspect", help="walk one handshake step by step: why does a socket (not) get a session?"
+    )
+    add_arguments(inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sessio`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "inspect":
+        return run(args)
+    if args.command == "demo":
+        try:
+            from sessio.cli.demo import main as demo
+        except ImportError as error:  # uvicorn or aiohttp missing
+            print(f"sessio demo needs the demo extra: pip install 'sessio[demo]' ({error})")
+            return 2
+        return demo(serve=args.serve, port=args.port)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

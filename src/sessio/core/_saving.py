@@ -1,0 +1,111 @@
+"""Plans for writing a session: what to put in the store, under which key, for how long.
+
+The shells run a compare-and-set loop around `plan_save`: the first attempt assumes the store
+still holds what the socket loaded; when the store answers with something else, the shell
+decodes it and asks again with that as `current`. The merge happens here, not in the shell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from sessio.core._changes import Changes, apply, conflicts
+from sessio.core._failures import Failure, id_tag, redact_key
+from sessio.core._stored import StoredSession
+from sessio.core.formats._base import Format
+
+__all__ = ["Creation", "Minted", "Write", "plan_create", "plan_save", "plan_write"]
+
+
+@frozen
+class Write:
+    """A plan for the store: put `value` under `key` with `ttl`, or delete `key` (value None).
+
+    `stored` is the session the store will hold once the write is done. The repr shows the
+    key only as `redact_key` does.
+    """
+
+    key: str = field(repr=lambda key: repr(redact_key(key)))
+    value: bytes | None
+    ttl: int | None
+    stored: StoredSession
+
+
+@frozen
+class Minted:
+    """A newly created stored session: its id and the ``name=value`` a browser would send.
+
+    Both are credentials: the repr shows the id as its `id_tag` and the cookie's name only.
+    """
+
+    sid: str = field(repr=lambda sid: repr("…" + id_tag(sid)))
+    cookie: str = field(repr=lambda cookie: repr(cookie.partition("=")[0] + "=…"))
+
+
+def plan_write(fmt: Format, sid: str, stored: StoredSession, now: float) -> Write | Failure:
+    """Encode `stored` for session `sid`: a write, or a delete when its TTL has run out."""
+    encoded = fmt.encode(stored, now)
+    if isinstance(encoded, Failure):
+        return encoded
+    key = fmt.store_key(sid)
+    if encoded.ttl is not None and encoded.ttl <= 0:
+        return Write(key, None, None, stored)
+    return Write(key, encoded.value, encoded.ttl, stored)
+
+
+def plan_save(
+    fmt: Format,
+    sid: str,
+    loaded: Mapping[str, Any],
+    current: StoredSession,
+    changes: Changes,
+    now: float,
+    *,
+    strict: bool = False,
+    touch: bool = False,
+) -> Write | Failure | None:
+    """Merge `changes` (made against `loaded`) onto `current`, the store's session now.
+
+    None means there is nothing to write. With `strict`, a key that this socket changed and
+    that also changed in the store since `loaded` is a ``conflict`` failure; otherwise this
+    socket's value wins. With `touch`, the framework's rolling expiry is applied as well.
+    """
+    if not fmt.writable:
+        return Failure.read_only(fmt.name)
+    if not changes and not touch:
+        return None
+    if strict:
+        clashing = conflicts(loaded, current.data, changes)
+        if clashing:
+            return Failure.conflict(clashing)
+    merged = StoredSession(apply(current.data, changes), current.meta)
+    if touch or fmt.touches_on_save:
+        merged = fmt.touch(merged, now)
+    return plan_write(fmt, sid, merged, now)
+
+
+@frozen
+class Creation:
+    """A plan for a new session: the write to perform and what to hand the caller after."""
+
+    write: Write
+    minted: Minted
+
+
+def plan_create(
+    fmt: Format, entropy: bytes, data: Mapping[str, Any], now: float
+) -> Creation | Failure:
+    """A new session holding `data`, with an id made from `entropy` (random bytes)."""
+    if not fmt.writable:
+        return Failure.read_only(fmt.name)
+    sid = fmt.new_sid(entropy)
+    cookie = fmt.cookie_value(sid)
+    if isinstance(cookie, Failure):
+        return cookie
+    write = plan_write(fmt, sid, fmt.fresh(data, now), now)
+    if isinstance(write, Failure):
+        return write
+    return Creation(write, Minted(sid, f"{fmt.key}={cookie}"))

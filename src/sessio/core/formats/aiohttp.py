@@ -1,0 +1,273 @@
+"""aiohttp-session: the ``AIOHTTP_SESSION`` cookie with its three stock storages.
+
+Facts, from aiohttp-session 2.12's own code (``__init__.py``, ``cookie_storage.py``,
+``redis_storage.py``):
+
+* the session document is ``json.dumps({"created": created, "session": {...}})`` (default
+  separators), or ``json.dumps({})`` for an empty session; ``created`` is the Unix second of
+  the last key set or deleted (``Session.__setitem__`` resets it).
+* with ``max_age``, a session is empty once ``int(now) - created > max_age``, or at once when
+  ``created`` is missing or 0 (``age = now - created if created else now``).
+* SimpleCookieStorage: the cookie is that JSON; EncryptedCookieStorage: the cookie is a Fernet
+  token of it, decrypted with ``ttl=max_age`` (Fernet: invalid when
+  ``timestamp + ttl < int(now)`` or more than 60 s in the future); the secret is a Fernet key
+  string, or 32 raw bytes that it base64url-encodes itself. Both are read-only here. Cookies
+  are set through `http.cookies`, so they arrive quoted: the cookie parser unquotes them.
+* RedisStorage: the cookie is the key (``uuid4().hex``), the Redis key is ``cookie_name + "_"
+  + key``, the value the JSON above, set with ``ex=max_age`` (None: no expiry).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+from attrs import field, frozen
+
+from sessio.core._failures import Failure
+from sessio.core._keys import one_or_more_keys
+from sessio.core._stored import Encoded, StoredSession
+from sessio.core._verdicts import ClientSession, SessionRef
+from sessio.core.formats._base import Format
+
+__all__ = ["AiohttpFormat", "AiohttpStorage", "aiohttp"]
+
+AiohttpStorage = Literal["simple", "encrypted", "redis"]
+
+_STORAGES: tuple[AiohttpStorage, ...] = ("simple", "encrypted", "redis")
+# cryptography's _MAX_CLOCK_SKEW: a token from further in the future is refused.
+_MAX_CLOCK_SKEW = 60
+
+
+def _fernet_key(value: str | bytes | bytearray) -> bytes:
+    """The 32 raw bytes behind a Fernet key given either way aiohttp-session accepts it."""
+    if isinstance(value, bytes | bytearray) and len(value) == 32:
+        # EncryptedCookieStorage base64url-encodes a bytes secret_key itself.
+        return bytes(value)
+    try:
+        raw = base64.urlsafe_b64decode(value)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            "fernet_key must be 32 raw bytes or a Fernet key (32 bytes, url-safe base64), "
+            "as EncryptedCookieStorage takes it"
+        )
+    return raw
+
+
+class _DocumentError(ValueError):
+    """A decoded document that aiohttp-session did not write; the message says how."""
+
+
+@frozen
+class _Document:
+    """An opened session document: the user's data and aiohttp-session's ``created``."""
+
+    data: dict[str, Any]
+    created: int | None
+
+
+def _open(document: Any, max_age: int | None, now: float) -> _Document | str:
+    """What ``Session.__init__`` makes of a decoded document; a reason string when it expired.
+
+    Raises `_DocumentError` when the document is not one aiohttp-session wrote.
+    """
+    if not isinstance(document, dict):
+        raise _DocumentError("the JSON is not an object")
+    created = document.get("created")
+    if created is not None and (
+        not isinstance(created, int | float)
+        or isinstance(created, bool)
+        or not math.isfinite(created)
+    ):
+        raise _DocumentError("its 'created' is not a number")
+    session = document.get("session")
+    if session is not None and not isinstance(session, dict):
+        raise _DocumentError("its 'session' is not an object")
+    if document and max_age is not None:
+        # aiohttp-session: age = now - created if created else now (so no created: expired).
+        age = int(now) - created if created else int(now)
+        if age > max_age:
+            return f"created {age} s ago, max_age is {max_age} s"
+    return _Document(dict(session or {}), None if created is None else int(created))
+
+
+def _storage_keys(instance: AiohttpFormat, _: object, keys: tuple[bytes, ...]) -> None:
+    # A key with any other storage would be kept and never used: SimpleCookieStorage takes
+    # any hand-written JSON cookie, so the key would only make the config look protected.
+    if instance.storage == "encrypted" and not keys:
+        raise ValueError("storage='encrypted' needs fernet_key (EncryptedCookieStorage's key)")
+    if instance.storage != "encrypted" and keys:
+        raise ValueError(
+            f"fernet_key is EncryptedCookieStorage's key, and storage={instance.storage!r} "
+            "would never use it (a simple cookie is plain JSON that anyone can write): pass "
+            "storage='encrypted', or drop fernet_key"
+        )
+
+
+@frozen
+class AiohttpFormat(Format):
+    """aiohttp-session's cookie and one storage's layout. Build with `aiohttp`."""
+
+    storage: AiohttpStorage = field(validator=attrs.validators.in_(_STORAGES))
+    fernet_keys: tuple[bytes, ...] = field(default=(), repr=False, validator=_storage_keys)
+    key: str = "AIOHTTP_SESSION"
+    max_age: int | None = None
+    prefix: str = field()
+    name: str = field(default="aiohttp", init=False)
+
+    @prefix.default
+    def _cookie_name_prefix(self) -> str:
+        # RedisStorage keys sessions under cookie_name + "_" + key.
+        return self.key + "_"
+
+    @property
+    def writable(self) -> bool:
+        """True for RedisStorage; the cookie storages keep the session in the cookie."""
+        return self.storage == "redis"
+
+    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+        """RedisStorage: the key; the cookie storages: decrypt (encrypted) and open the JSON."""
+        if self.storage == "redis":
+            if not value:
+                return Failure.malformed(self.key, "the value is empty")
+            return SessionRef(value, self.store_key(value))
+        secret_index: int | None = None
+        text = value
+        if self.storage == "encrypted":
+            opened = self._decrypt(value, now)
+            if isinstance(opened, Failure):
+                return opened
+            text, secret_index = opened
+        try:
+            document = _open(json.loads(text), self.max_age, now)
+        except _DocumentError as error:
+            return Failure.malformed(self.key, str(error))
+        except (ValueError, RecursionError):
+            return Failure.malformed(self.key, "it is not JSON")
+        if isinstance(document, str):
+            return Failure.expired(document)
+        created = None if document.created is None else float(document.created)
+        return ClientSession(document.data, secret_index, created)
+
+    def _decrypt(self, token: str, now: float) -> tuple[str, int] | Failure:
+        """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index."""
+        try:
+            from cryptography.fernet import Fernet, InvalidToken
+        except ImportError:
+            return Failure.malformed(
+                self.key,
+                "decrypting it needs the 'cryptography' package: pip install 'sessio[aiohttp]'",
+            )
+        try:
+            raw = base64.urlsafe_b64decode(token.encode("utf-8"))
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) < 9 or raw[0] != 0x80:
+            return Failure.malformed(self.key, "it is not a Fernet token")
+        for index, key in enumerate(self.fernet_keys):
+            fernet = Fernet(base64.urlsafe_b64encode(key))
+            try:
+                plaintext = fernet.decrypt(token)
+            except (InvalidToken, ValueError, TypeError):
+                continue
+            # The signature is checked first, so that a stale token under a wrong key is
+            # reported as the wrong key (cryptography checks the time first).
+            if self.max_age is not None:
+                issued = int.from_bytes(raw[1:9], "big")
+                if issued + self.max_age < int(now):
+                    return Failure.expired(f"the Fernet token is older than {self.max_age} s")
+                if int(now) + _MAX_CLOCK_SKEW < issued:
+                    return Failure.malformed(self.key, "its Fernet timestamp is in the future")
+            try:
+                return plaintext.decode("utf-8"), index
+            except UnicodeDecodeError:
+                return Failure.malformed(self.key, "the decrypted session is not UTF-8")
+        return Failure.bad_signature(self.key, len(self.fernet_keys))
+
+    def store_key(self, sid: str) -> str:
+        """``cookie_name + "_" + key``, as RedisStorage keys it."""
+        return self.prefix + sid
+
+    def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
+        """The stored JSON document; ``created`` goes to `meta`."""
+        if not self.writable:
+            return Failure.read_only(self.name)
+        try:
+            document = _open(json.loads(raw.decode("utf-8")), self.max_age, now)
+        except _DocumentError as error:
+            return Failure.corrupt(str(error))
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError too
+            return Failure.corrupt("not UTF-8 JSON")
+        if isinstance(document, str):
+            return Failure.expired(document)
+        meta = {} if document.created is None else {"created": document.created}
+        return StoredSession(document.data, meta)
+
+    def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
+        """The JSON document RedisStorage writes, with ``ex=max_age``.
+
+        ``created`` becomes `now`: sessio encodes only after a change (or a touch), and
+        aiohttp-session resets ``created`` whenever a key is set or deleted.
+        """
+        if not self.writable:
+            return Failure.read_only(self.name)
+        document: dict[str, Any] = (
+            {"created": int(now), "session": dict(stored.data)} if stored.data else {}
+        )
+        try:
+            text = json.dumps(document)
+        except (TypeError, ValueError, RecursionError) as error:
+            return Failure.unserializable(self.name, f"{type(error).__name__}: {error}")
+        return Encoded(text.encode("utf-8"), self.max_age)
+
+    def fresh(self, data: Mapping[str, Any], now: float) -> StoredSession:
+        """A new session created at `now`."""
+        return StoredSession(data, {"created": int(now)})
+
+    def touch(self, stored: StoredSession, now: float) -> StoredSession:
+        """Activity restarts the ``max_age`` clock, as any write does in aiohttp-session."""
+        return StoredSession(stored.data, {**stored.meta, "created": int(now)})
+
+    def new_sid(self, entropy: bytes) -> str:
+        """``uuid4().hex`` made from the first 16 bytes of `entropy`."""
+        return uuid.UUID(bytes=entropy[:16].ljust(16, b"\0"), version=4).hex
+
+    def cookie_value(self, sid: str) -> str | Failure:
+        """The key itself, as RedisStorage sets it."""
+        if not self.writable:
+            return Failure.read_only(self.name)
+        return sid
+
+
+def aiohttp(
+    storage: AiohttpStorage,
+    fernet_key: str | bytes | Sequence[str | bytes] | None = None,
+    key: str = "AIOHTTP_SESSION",
+    max_age: int | None = None,
+    prefix: str | None = None,
+) -> AiohttpFormat:
+    """aiohttp-session's format.
+
+    `storage` names the storage class, and must be named (aiohttp-session has no default
+    storage either): ``"simple"`` (SimpleCookieStorage: a plain JSON cookie that anyone can
+    write, so trust it only where that is fine), ``"encrypted"`` (EncryptedCookieStorage) or
+    ``"redis"`` (RedisStorage). `fernet_key` is EncryptedCookieStorage's ``secret_key`` (32 raw
+    bytes or a Fernet key string), or a list of them for rotation (the first is the current
+    one; any decrypts); it is needed with ``"encrypted"`` and refused with the others. `key`
+    is ``cookie_name``, `max_age` the storage's ``max_age``; `prefix` defaults to
+    ``cookie_name + "_"`` as RedisStorage keys it.
+    """
+    if storage not in _STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(_STORAGES)}, not {storage!r}")
+    keys: tuple[bytes, ...] = ()
+    if fernet_key is not None:
+        keys = tuple(_fernet_key(k) for k in one_or_more_keys(fernet_key, "fernet_key"))
+    return AiohttpFormat(storage, keys, key, max_age, key + "_" if prefix is None else prefix)

@@ -1,0 +1,290 @@
+"""express-session (+ cookie-signature, + connect-redis): the ``connect.sid`` format.
+
+Facts, from the modules' own code:
+
+* cookie value: ``s:`` + sid + ``.`` + base64(HMAC-SHA256(secret, sid)), standard alphabet,
+  ``=`` padding stripped; URL-encoded in the header (the ``cookie`` module decodes only when
+  the value contains ``%``, and keeps the raw value if decoding fails); the signature is split
+  off at the *last* ``.``; with several secrets the first signs and any verifies.
+* an unsigned value is no session (express-session ignores it).
+* store: key ``sess:`` + sid, value ``JSON.stringify(session)`` with a ``cookie`` object
+  (``originalMaxAge``, ``expires`` as an ISO string or null, ``httpOnly``, ``path``, ...).
+* TTL (connect-redis): ``ceil((expires - now) / 1000)`` when ``cookie.expires`` is set, else the
+  store's ``ttl`` (86400 s); a TTL of 0 or less deletes instead of writing.
+* touch (``cookie.resetMaxAge``): ``expires = now + originalMaxAge`` when ``originalMaxAge`` is set.
+  express-session touches every request's session before the route runs, so every save it
+  makes carries a fresh ``expires``; a socket's save does the same (`touches_on_save`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import math
+import re
+import string
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from attrs import field, frozen
+
+from sessio.core._failures import Failure
+from sessio.core._keys import one_or_more_keys
+from sessio.core._stored import Encoded, StoredSession
+from sessio.core._verdicts import ClientSession, SessionRef
+from sessio.core.formats._base import Format
+from sessio.core.signers.itsdangerous import (
+    b64encode_std_nopad,
+    b64encode_url_nopad,
+    hmac_digest,
+    hmac_sha256_with,
+    to_bytes,
+)
+
+__all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
+
+_HEX_BYTE = {a + b: bytes((int(a + b, 16),)) for a in string.hexdigits for b in string.hexdigits}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def decode_uri_component(value: str) -> str | None:
+    """JavaScript's ``decodeURIComponent``: None where it would throw (bad ``%`` or UTF-8)."""
+    if "%" not in value:
+        return value
+    # The escapes express-session writes into a signed cookie. Each match starts at a "%"
+    # of the input and none yields a "%", so replacing them one after another decodes each
+    # escape exactly once, as decodeURIComponent does; anything left goes the long way.
+    common = value.replace("%3A", ":").replace("%2F", "/").replace("%2B", "+")
+    common = common.replace("%3D", "=")
+    if "%" not in common:
+        return common
+    # Percent-escapes are UTF-8 bytes; raw characters encode to whole UTF-8 sequences, so
+    # decoding the joined bytes fails exactly where decodeURIComponent throws.
+    first, *rest = value.split("%")
+    try:
+        chunks = [first.encode("utf-8")]
+        for part in rest:
+            byte = _HEX_BYTE.get(part[:2])
+            if byte is None:
+                return None
+            chunks.append(byte)
+            chunks.append(part[2:].encode("utf-8"))
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def sign(value: str, secret: str | bytes) -> str:
+    """cookie-signature's ``sign``: ``value.base64(HMAC-SHA256)`` without padding."""
+    mac = hmac_digest(to_bytes(secret), value.encode("utf-8"), "sha256")
+    return f"{value}.{b64encode_std_nopad(mac)}"
+
+
+def unsign(signed: str, secrets: Sequence[str | bytes]) -> tuple[str, int] | None:
+    """The value and the index of the secret that signed it, or None when none did.
+
+    cookie-signature compares ``sign(value)`` with the whole input; as the input starts with
+    ``value``, comparing the signatures alone is the same test.
+    """
+    return _unsign(signed, _hmacs(secrets))
+
+
+def _hmacs(secrets: Sequence[str | bytes]) -> tuple[Callable[[bytes], bytes], ...]:
+    return tuple(hmac_sha256_with(to_bytes(secret)) for secret in secrets)
+
+
+def _unsign(signed: str, keyed: Sequence[Callable[[bytes], bytes]]) -> tuple[str, int] | None:
+    dot = signed.rfind(".")
+    if dot < 0:
+        return None
+    value = signed[:dot]
+    message = value.encode("utf-8")
+    given = signed[dot + 1 :].encode("utf-8", "replace")
+    found: tuple[str, int] | None = None
+    for index, mac in enumerate(keyed):
+        expected = base64.b64encode(mac(message)).rstrip(b"=")
+        # Every secret is tried, so the time taken does not say which one matched.
+        if hmac.compare_digest(expected, given) and found is None:
+            found = (value, index)
+    return found
+
+
+def _iso_after(now: float, ms: float) -> str | None:
+    """``new Date(now * 1000 + ms).toJSON()``: None (JSON's null) for an invalid date.
+
+    Store bytes are anyone's who can write the store, so `ms` may be absurd (1e300, or the
+    Infinity that `json.loads` accepts); such a date is null, as it is in JavaScript (which
+    also has the years 10000 to 275760, where this gives null as well).
+    """
+    try:
+        moment = _EPOCH + timedelta(milliseconds=math.floor(now * 1000 + ms))
+    except (OverflowError, ValueError):
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_expires(value: Any) -> float | None:
+    """The ``cookie.expires`` field as Unix seconds; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _secrets(value: Sequence[str | bytes] | str | bytes | None) -> tuple[str | bytes, ...]:
+    # express-session takes one secret or an array of them; so do we. None is the deliberate
+    # choice of unsigned ids (`express(secrets=None)`); an empty list is a slip, refused.
+    if value is None:
+        return ()
+    return one_or_more_keys(value, "secrets")
+
+
+@frozen
+class ExpressFormat(Format):
+    """express-session's cookie with connect-redis's store layout. Build with `express`."""
+
+    #: None (kept as ``()``) accepts unsigned session ids, on purpose only.
+    secrets: tuple[str | bytes, ...] = field(converter=_secrets, repr=False)
+    key: str = "connect.sid"
+    prefix: str = "sess:"
+    ttl: int = 86400
+    cookie_max_age: float | None = None
+    name: str = field(default="express", init=False)
+    _keyed: tuple[Callable[[bytes], bytes], ...] = field(init=False, repr=False, eq=False)
+
+    @_keyed.default
+    def _key_secrets(self) -> tuple[Callable[[bytes], bytes], ...]:
+        return _hmacs(self.secrets)
+
+    @property
+    def touches_on_save(self) -> bool:
+        """express-session slides ``cookie.expires`` on every request that saves."""
+        return True
+
+    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+        """Verify ``s:<sid>.<sig>`` against every secret (or take a plain sid without secrets)."""
+        if "%" in value:
+            value = decode_uri_component(value) or value
+        if not self.secrets:
+            if not value:
+                return Failure.malformed(self.key, "the value is empty")
+            return SessionRef(value, self.store_key(value))
+        if not value.startswith("s:"):
+            return Failure.unsigned(self.key)
+        if "." not in value:
+            return Failure.malformed(self.key, "a signed value without a signature")
+        if not value.isascii() and _SURROGATE.search(value):
+            # A lone surrogate cannot be hashed as UTF-8 (Node hashes U+FFFD in its place);
+            # uid-safe never mints one, so no cookie express-session signed holds one.
+            return Failure.malformed(self.key, "it is not encodable text")
+        verified = _unsign(value[2:], self._keyed)
+        if verified is None:
+            return Failure.bad_signature(self.key, len(self.secrets))
+        sid, index = verified
+        return SessionRef(sid, self.store_key(sid), index)
+
+    def store_key(self, sid: str) -> str:
+        """``sess:`` + sid, as connect-redis keys it."""
+        return self.prefix + sid
+
+    def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
+        """The JSON session; its ``cookie`` object goes to `meta`."""
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            return Failure.corrupt(f"not JSON ({type(error).__name__})")
+        if not isinstance(document, dict):
+            return Failure.corrupt("the JSON is not an object")
+        cookie = document.pop("cookie", None)
+        if cookie is not None and not isinstance(cookie, dict):
+            return Failure.corrupt("its 'cookie' field is not an object")
+        # No expiry check here: connect-redis slides only the key's TTL on an unchanged
+        # request, so a live session's stored cookie.expires can lie in the past. The key's
+        # existence is the verdict, as it is for express-session.
+        meta: dict[str, Any] = {"cookie": cookie} if cookie is not None else {}
+        return StoredSession(document, meta)
+
+    def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
+        """``JSON.stringify`` of data plus cookie, and connect-redis's TTL for it."""
+        # express-session writes the cookie first; a socket's save keeps that layout.
+        document = {"cookie": stored.meta["cookie"]} if "cookie" in stored.meta else {}
+        document.update((k, v) for k, v in stored.data.items() if k != "cookie")
+        try:
+            text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as error:
+            return Failure.unserializable(self.name, f"{type(error).__name__}: {error}")
+        # JSON.stringify escapes lone surrogates (which a socket.io payload can carry);
+        # raw, they cannot be written as UTF-8.
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+        cookie = stored.meta.get("cookie")
+        expires = _parse_expires(cookie.get("expires")) if isinstance(cookie, Mapping) else None
+        ttl = self.ttl if expires is None else math.ceil(expires - now)
+        return Encoded(text.encode("utf-8"), ttl)
+
+    def fresh(self, data: Mapping[str, Any], now: float) -> StoredSession:
+        """A new session with express-session's default cookie (and ``maxAge`` if set)."""
+        cookie: dict[str, Any] = {"originalMaxAge": None, "expires": None}
+        if self.cookie_max_age is not None:
+            cookie["originalMaxAge"] = self.cookie_max_age * 1000
+            cookie["expires"] = _iso_after(now, self.cookie_max_age * 1000)
+        cookie.update({"httpOnly": True, "path": "/"})
+        return StoredSession({k: v for k, v in data.items() if k != "cookie"}, {"cookie": cookie})
+
+    def touch(self, stored: StoredSession, now: float) -> StoredSession:
+        """``cookie.resetMaxAge()``: slide ``expires`` by ``originalMaxAge``."""
+        cookie = stored.meta.get("cookie")
+        if not isinstance(cookie, Mapping):
+            return stored
+        max_age = cookie.get("originalMaxAge")
+        if not isinstance(max_age, int | float) or isinstance(max_age, bool):
+            return stored
+        slid = {**cookie, "expires": _iso_after(now, max_age)}
+        return StoredSession(stored.data, {**stored.meta, "cookie": slid})
+
+    def new_sid(self, entropy: bytes) -> str:
+        """uid-safe's id: URL-safe base64 of the random bytes (24 bytes: 32 characters)."""
+        return b64encode_url_nopad(entropy)
+
+    def cookie_value(self, sid: str) -> str | Failure:
+        """``encodeURIComponent('s:' + sign(sid, secrets[0]))``, as express-session sets it."""
+        if not self.secrets:
+            return quote(sid, safe="-_.!~*'()")
+        return quote("s:" + sign(sid, self.secrets[0]), safe="-_.!~*'()")
+
+
+def express(
+    secrets: Sequence[str | bytes] | str | bytes | None,
+    key: str = "connect.sid",
+    prefix: str = "sess:",
+    ttl: int = 86400,
+    cookie_max_age: float | None = None,
+) -> ExpressFormat:
+    """express-session's format with connect-redis's layout.
+
+    `secrets` is the ``secret`` option (one or a list: the first signs, any verifies); `key`
+    the cookie name; `prefix` and `ttl` connect-redis's options; `cookie_max_age` (seconds) the
+    ``cookie.maxAge`` option, used when sessio creates a session.
+
+    An empty secret (or list) is refused: express-session needs one, and without one any
+    cookie value would be taken as a session id. ``secrets=None`` says so on purpose: plain,
+    unsigned session ids (the seed's unsigned cookies) are then accepted.
+    """
+    if secrets is None:
+        return ExpressFormat(None, key, prefix, ttl, cookie_max_age)
+    try:
+        listed = one_or_more_keys(secrets, "secrets")
+    except ValueError as error:
+        raise ValueError(
+            f"express needs its secret(s), as express-session's `secret` option ({error}); "
+            "pass secrets=None only to accept unsigned session ids on purpose"
+        ) from None
+    return ExpressFormat(listed, key, prefix, ttl, cookie_max_age)

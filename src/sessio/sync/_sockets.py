@@ -1,0 +1,368 @@
+# Generated from src/sessio/aio/_sockets.py by scripts/unasync.py: edit that file instead.
+"""`SessionSockets`: python-socketio's `Server` handlers, each given its session."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+import socketio
+
+from sessio.core import Failure, Format, Minted, plan_create, resolve
+from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
+from sessio.core._intervals import Interval
+from sessio.core._rooms import session_room
+from sessio.errors import SessionError, error_for
+from sessio.sync._liveness import Liveness
+from sessio.sync._primitives import maybe_await
+from sessio.sync._session import Session, call_store, open_session
+from sessio.sync.stores._protocol import ControlChannel, Store
+
+__all__ = ["SessionNamespace", "SessionSockets"]
+
+logger = logging.getLogger("sessio")
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+# The seed's event name for a new socket was "connection".
+_ALIASES = {"connection": "connect"}
+
+
+def _accepts(handler: Callable[..., Any], count: int) -> bool:
+    """Whether `handler` can be called with `count` positional arguments."""
+    try:
+        inspect.signature(handler).bind(*range(count))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _without_auth(handler: Callable[..., Any]) -> Callable[..., Any]:
+    # Connect handlers take (err, sid, session), or (err, sid, session, auth) to see the
+    # client's auth payload.
+    def call(err: Failure | None, sid: str, session: Any, auth: Any) -> Any:
+        return handler(err, sid, session)
+
+    return call
+
+
+class SessionSockets:
+    """Hands every handler of an `socketio.Server` the HTTP session of its socket.
+
+    ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
+    `sessio.Failure`) and `session` is None; a handler that takes a fourth argument also gets
+    the client's ``auth`` payload. Returning False or raising
+    ``ConnectionRefusedError`` refuses the connection. Other events are called
+    ``(sid, session, *args)``; ``disconnect`` as ``(sid, session, reason)``. The session is
+    loaded once, at connect; events reuse it without a store round trip.
+
+    With `require_session`, a socket without a valid session is refused before any handler
+    runs, and the client receives ``{"code": <failure code>}`` and nothing more.
+
+    With `touch_every` (seconds), socket activity extends the session's life the way its
+    framework does, at most once per interval per session. With `revalidate_every`, socket
+    activity (and a timer) re-checks at most that often that the session still exists in the
+    store; when it is gone (logged out, expired), its sockets are disconnected and their
+    disconnect handlers get ``"session-not-found"`` as the reason. Both must be more than 0
+    seconds, or None (never).
+
+    Every socket with a stored session joins ``room(session_id)``. When the store has a
+    control channel (`RedisStore`), this server subscribes to it, so that
+    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets. It
+    subscribes at `start`, or at the first connection at the latest, and re-checks every
+    session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
+
+    An exception from an application handler never leaves sessio's work half-done: a connect
+    handler's refuses that connection, a disconnect handler's is logged (with its traceback,
+    on the ``sessio`` logger) and every other socket is still disconnected.
+    """
+
+    def __init__(
+        self,
+        sio: socketio.Server,
+        store: Store,
+        fmt: Format,
+        *,
+        require_session: bool = False,
+        touch_every: float | None = None,
+        revalidate_every: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sio = sio
+        self.store = store
+        self.fmt = fmt
+        self.require_session = require_session
+        self.touch_every = Interval.named("touch_every", touch_every)
+        self.revalidate_every = Interval.named("revalidate_every", revalidate_every)
+        self.clock = clock
+        self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
+        self._sessions: dict[tuple[str, str], Session | None] = {}
+        # Why a socket is being disconnected, for its disconnect handler.
+        self._reasons: dict[tuple[str, str], str] = {}
+        self._liveness = Liveness(
+            sio,
+            store,
+            clock,
+            self.touch_every,
+            self.revalidate_every,
+            self._sessions,
+            self._reasons,
+        )
+
+    # -- registration -------------------------------------------------------------------
+
+    @overload
+    def on(self, event: str, handler: None = None, namespace: str = "/") -> Callable[[H], H]: ...
+    @overload
+    def on(self, event: str, handler: H, namespace: str = "/") -> H: ...
+
+    def on(
+        self, event: str, handler: H | None = None, namespace: str = "/"
+    ) -> H | Callable[[H], H]:
+        """Register `handler` for `event` in `namespace`; usable as a decorator."""
+
+        def register(function: H) -> H:
+            self._register(_ALIASES.get(event, event), function, namespace)
+            return function
+
+        return register if handler is None else register(handler)
+
+    def of(self, namespace: str) -> SessionNamespace:
+        """The same API bound to `namespace` (the seed's ``sessionSockets.of('/chat')``)."""
+        return SessionNamespace(self, namespace)
+
+    def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
+        if event == "connect" and not _accepts(handler, 4):
+            handler = _without_auth(handler)
+        if namespace not in self._handlers:
+            if "connect" in self.sio.handlers.get(namespace, {}):
+                # python-socketio keeps one connect handler per namespace: ours replaces it.
+                logger.warning(
+                    "namespace %s already has a connect handler; sessio replaces it: register "
+                    "it with sessions.on('connect') instead",
+                    namespace,
+                )
+            self._handlers[namespace] = {}
+            self.sio.on("connect", self._connect_handler(namespace), namespace=namespace)
+            self.sio.on("disconnect", self._disconnect_handler(namespace), namespace=namespace)
+        self._handlers[namespace][event] = handler
+        if event not in ("connect", "disconnect"):
+            self.sio.on(event, self._event_handler(namespace, event), namespace=namespace)
+
+    # Wrappers are plain `def` functions: python-socketio awaits a handler only when
+    # inspect.iscoroutinefunction says so, and the connect wrapper takes exactly three
+    # positionals so that a TypeError inside user code is not retried with two.
+
+    def _connect_handler(self, namespace: str) -> Callable[..., Any]:
+        def connect(sid: str, environ: dict[str, Any], auth: Any) -> Any:
+            # Subscribed before this socket's session is read: a revoke published from now
+            # on reaches it (and one published earlier is in the store the read sees).
+            self._liveness.start()
+            key = (namespace, sid)
+            opened = self._open(environ)
+            if not self._still_there(key):
+                # The client left during the read. python-socketio calls no disconnect
+                # handler for a socket that never finished connecting; False makes it drop
+                # the socket, and nothing of it is kept here.
+                return False
+            err, session = (opened, None) if isinstance(opened, Failure) else (None, opened)
+            if err is not None:
+                logger.info("socket %s on %s has no session: %s", sid, namespace, err.code)
+                if self.require_session:
+                    raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
+            self._hold(key, session)
+            handler = self._handlers[namespace].get("connect")
+            try:
+                result = (
+                    None if handler is None else maybe_await(handler(err, sid, session, auth))
+                )
+            except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
+                self._release(key)
+                raise
+            except Exception:
+                self._release(key)
+                # Raised into python-socketio, the client would get no answer and the socket
+                # would linger half-connected: refuse it, saying nothing of why.
+                logger.exception("connect handler failed; socket %s on %s refused", sid, namespace)
+                raise socketio.exceptions.ConnectionRefusedError() from None
+            except BaseException:
+                self._release(key)
+                raise
+            if result is not False and session is not None and session.id is not None:
+                self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            if result is False or not self._still_there(key):
+                self._release(key)
+                return False
+            return result
+
+        return connect
+
+    def _still_there(self, key: tuple[str, str]) -> bool:
+        # python-socketio forgets a socket's environ as soon as its transport closes.
+        namespace, sid = key
+        return self.sio.get_environ(sid, namespace=namespace) is not None
+
+    def _hold(self, key: tuple[str, str], session: Session | None) -> None:
+        self._sessions[key] = session
+        if session is not None and session.id is not None:
+            self._liveness.joined(key, session.id)
+
+    def _release(self, key: tuple[str, str]) -> Session | None:
+        session = self._sessions.pop(key, None)
+        if session is not None and session.id is not None:
+            self._liveness.left(key, session.id)
+        return session
+
+    def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
+        def disconnect(sid: str, reason: Any = None) -> Any:
+            session = self._release((namespace, sid))
+            reason = self._reasons.pop((namespace, sid), reason)
+            handler = self._handlers[namespace].get("disconnect")
+            if handler is None:
+                return None
+            try:
+                return maybe_await(handler(sid, session, reason))
+            except Exception:
+                # Raised, it would stop whatever is disconnecting this socket (a logout of
+                # every socket of a session, a control message) half-way; and python-socketio
+                # would retry a TypeError with one argument fewer.
+                logger.exception("disconnect handler failed for socket %s on %s", sid, namespace)
+                return None
+
+        return disconnect
+
+    def _event_handler(self, namespace: str, event: str) -> Callable[..., Any]:
+        if event == "*":
+
+            def catch_all(name: str, sid: str, *args: Any) -> Any:
+                session = self._sessions.get((namespace, sid))
+                if not self._liveness.on_activity((namespace, sid), session):
+                    return None
+                return maybe_await(self._handlers[namespace]["*"](name, sid, session, *args))
+
+            return catch_all
+
+        def handle(sid: str, *args: Any) -> Any:
+            session = self._sessions.get((namespace, sid))
+            if not self._liveness.on_activity((namespace, sid), session):
+                return None
+            return maybe_await(self._handlers[namespace][event](sid, session, *args))
+
+        return handle
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def _open(self, environ: Mapping[str, Any]) -> Session | Failure:
+        verdict = resolve(environ.get("HTTP_COOKIE"), self.fmt, self.clock())
+        return open_session(verdict, self.store, self.fmt, self.clock)
+
+    def session(self, sid: str, namespace: str = "/") -> Session | None:
+        """The live session object that socket `sid`'s handlers receive (None if none)."""
+        return self._sessions.get((namespace, sid))
+
+    def get_session(self, sid: str, namespace: str = "/") -> Session:
+        """A fresh load, from the store, of the session of socket `sid` in `namespace`.
+
+        Works for any socket connected to this server, also in namespaces without sessio
+        handlers. Raises `sessio.SessionError` with the failure (``not-connected`` when there
+        is no such socket).
+        """
+        environ = self.sio.get_environ(sid, namespace=namespace)
+        if environ is None:
+            raise SessionError(
+                Failure("not-connected", f"no socket {sid!r} is connected in {namespace!r}")
+            )
+        opened = self._open(environ)
+        if isinstance(opened, Failure):
+            raise error_for(opened)
+        return opened
+
+    def create(self, data: Mapping[str, Any] | None = None) -> Minted:
+        """Store a new session holding `data`; returns its id and the browser's cookie pair."""
+        plan = plan_create(self.fmt, secrets.token_bytes(24), data or {}, self.clock())
+        if isinstance(plan, Failure):
+            raise error_for(plan)
+        write = plan.write
+        if write.value is not None:
+            try:
+                self.store.set(write.key, write.value, write.ttl)
+            except Exception as error:
+                logger.warning("session store failed on create", exc_info=True)
+                raise SessionError(Failure.store_unavailable(error)) from error
+        return plan.minted
+
+    def start(self) -> None:
+        """Subscribe to the store's control channel and start the revalidation timer now.
+
+        Call it where the server starts (``socketio.ASGIApp(sio, on_startup=sessions.start)``,
+        or after creating a sync server); otherwise it happens at the first connection.
+        Calling it again does nothing.
+        """
+        self._liveness.start()
+
+    def close(self) -> None:
+        """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
+        self._liveness.close()
+
+    def tables(self) -> dict[str, int]:
+        """How many rows sessio's per-socket and per-session tables hold on this node.
+
+        For leak checks and metrics: every count is 0 once every socket has left.
+        """
+        return self._liveness.counts()
+
+    # -- sockets grouped by session -----------------------------------------------------
+
+    def room(self, session_id: str) -> str:
+        """The room that every socket of session `session_id` is in."""
+        return session_room(session_id)
+
+    def emit_to_session(
+        self, session_id: str, event: str, data: Any = None, namespace: str = "/"
+    ) -> None:
+        """Emit `event` to every socket (every tab) of session `session_id`, on every node."""
+        self.sio.emit(event, data, room=self.room(session_id), namespace=namespace)
+
+    def disconnect_session(self, session_id: str, reason: str = "session-revoked") -> None:
+        """Disconnect every socket of session `session_id`, in every namespace, on every node.
+
+        Disconnect handlers get `reason`. Other nodes are reached through the store's
+        control channel; without one (`MemoryStore`), only this server's sockets go.
+        """
+        room = self.room(session_id)
+        try:
+            self._liveness.disconnect_local(room, reason)
+        finally:
+            # Other nodes are told even if something here went wrong.
+            if isinstance(self.store, ControlChannel):
+                message = encode_control(Disconnect(room, reason))
+                call_store(self.store.publish, CONTROL_CHANNEL, message)
+
+
+class SessionNamespace:
+    """`SessionSockets` bound to one namespace, as returned by ``sessions.of(ns)``."""
+
+    def __init__(self, owner: SessionSockets, namespace: str) -> None:
+        self.owner = owner
+        self.namespace = namespace
+
+    @overload
+    def on(self, event: str, handler: None = None) -> Callable[[H], H]: ...
+    @overload
+    def on(self, event: str, handler: H) -> H: ...
+
+    def on(self, event: str, handler: H | None = None) -> H | Callable[[H], H]:
+        """Register `handler` for `event` in this namespace; usable as a decorator."""
+        return self.owner.on(event, handler, namespace=self.namespace)
+
+    def get_session(self, sid: str) -> Session:
+        """A fresh load of the session of socket `sid` in this namespace."""
+        return self.owner.get_session(sid, namespace=self.namespace)
+
+    def session(self, sid: str) -> Session | None:
+        """The live session object of socket `sid` in this namespace."""
+        return self.owner.session(sid, namespace=self.namespace)

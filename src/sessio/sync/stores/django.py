@@ -1,0 +1,329 @@
+# Generated from src/sessio/aio/stores/django.py by scripts/unasync.py: edit that file instead.
+"""`DjangoStore`: sessions kept by the app's own configured Django ``SessionStore``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from importlib import import_module
+from typing import Any, TypeVar
+
+from django.conf import settings  # type: ignore[import-untyped]
+from django.contrib.sessions.backends.base import (  # type: ignore[import-untyped]
+    CreateError,
+    UpdateError,
+)
+from django.contrib.sessions.backends.db import (  # type: ignore[import-untyped]
+    SessionStore as DatabaseSessionStore,
+)
+from django.contrib.sessions.backends.signed_cookies import (  # type: ignore[import-untyped]
+    SessionStore as SignedCookieSessionStore,
+)
+from django.core.exceptions import SuspiciousOperation  # type: ignore[import-untyped]
+from django.db import connections, router, transaction  # type: ignore[import-untyped]
+from django.db.models import F  # type: ignore[import-untyped]
+from django.utils import timezone  # type: ignore[import-untyped]
+
+from sessio.core.formats.django_native import (
+    DjangoNativeFormat,
+    canonical,
+    django_native,
+    parse_canonical,
+)
+from sessio.sync._primitives import to_thread
+
+__all__ = ["DjangoStore"]
+
+T = TypeVar("T")
+
+
+class DjangoStore:
+    """A `Store` that hands every operation to the app's own Django ``SessionStore``.
+
+    Needs Django, configured (``settings.configure()`` or ``DJANGO_SETTINGS_MODULE`` plus
+    ``django.setup()``). `engine` is a ``SESSION_ENGINE``-style module path or a
+    ``SessionStore`` class; by default the one ``settings.SESSION_ENGINE`` names, so a custom
+    engine (a subclass with its own model, serializer or salt) keeps working: sessio never reads
+    ``session_data``, cache pickles or session files itself. Use it with the format that
+    `format` returns (`sessio.core.formats.django_native`): the bytes it hands out are the loaded
+    session dict as canonical JSON, and it takes the same bytes back. After construction,
+    `engine` is the ``SessionStore`` class in use and `transactional` says whether
+    compare-and-set runs in a database transaction (the ``db`` family).
+
+    The async `DjangoStore` runs each Django call in a worker thread (``anyio.to_thread``, so
+    under asyncio and trio alike; Django's ORM refuses to run on an event loop's thread); the
+    sync one calls Django directly, in the caller's thread.
+
+    * `get` builds ``SessionStore(session_key=key)`` and calls ``exists()`` then ``load()``;
+      a missing or expired session is None, and a read never creates a session (the ``file``
+      engine replaces an expired session with a new one on load; that is switched off, as
+      Django's own ``clear_expired`` does).
+    * `set` and `compare_and_set` write through ``SessionStore.save()``. Django computes the
+      expiry itself from the session (``_session_expiry``, else ``SESSION_COOKIE_AGE``), as it
+      does for its own saves, which is the TTL the format asks for when its ``max_age`` is
+      ``SESSION_COOKIE_AGE``; ``set_expiry`` is not called, since it would write an explicit
+      ``_session_expiry`` into the user's session. A TTL of 0 or less deletes.
+    * `delete` is ``SessionStore.delete(key)`` (a logout).
+
+    How atomic `compare_and_set` is, per engine:
+
+    * ``db``, ``cached_db`` and other ``db`` subclasses: the read, the comparison and the
+      save run in one ``transaction.atomic()`` on the session model's write database, after
+      ``select_for_update()`` has locked the session's row where the database supports it
+      (PostgreSQL, MySQL, MariaDB, Oracle): atomic against every other sessio writer, in any
+      process. Two writers creating the same absent session both pass the lock; the second
+      insert fails and is answered as a mismatch. SQLite has no row locks: the transaction
+      starts with a no-op write to the row, which takes SQLite's database write lock up
+      front (as ``BEGIN IMMEDIATE`` would), so every other writer, in any process, waits for
+      it (up to the sqlite ``timeout``, 5 s by default; past that the save fails as
+      ``store-unavailable`` rather than losing an update); this process's sessio writers
+      also queue on one process lock.
+    * ``cache``, ``file`` and engines that do not derive from ``db``: best effort. A
+      process-local lock per key serializes this process's writers (those of this shell: the
+      sync and the async `DjangoStore` keep separate locks), and the session is re-read and
+      compared right before the save; a writer in another process can still
+      slip in between that read and the save. Creating an absent session is exclusive
+      (``cache.add``, ``O_EXCL``), so two first writes never both win.
+
+    Database connections are handled as a Django request handles them: obsolete or broken
+    ones are closed before and after each operation (``CONN_MAX_AGE``), except in a thread
+    that is inside a transaction of its own.
+    """
+
+    def __init__(self, engine: str | type[Any] | None = None) -> None:
+        self.engine = _engine_class(engine)
+        self.transactional = issubclass(self.engine, DatabaseSessionStore)
+
+    def format(self) -> DjangoNativeFormat:
+        """The format for this store, from ``SESSION_COOKIE_NAME`` and ``SESSION_COOKIE_AGE``."""
+        return django_native(settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_AGE)
+
+    def get(self, key: str) -> bytes | None:
+        """The session `key` as the engine loads it (canonical JSON), or None."""
+        return _django(self._get, key)
+
+    def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        """Save `value` as session `key` (0 or less `ttl`: delete it)."""
+        _django(self._set, key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        """``SessionStore.delete(key)``."""
+        _django(self._delete, key)
+
+    def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        """Save `value` only if the session is `expected` (see the class for how atomic)."""
+        return _django(self._compare_and_set, key, expected, value, ttl)
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds session `key` has left; None when it is absent.
+
+        Exact for the ``db`` family (``expire_date``); for the other engines, which do not say,
+        Django's ``get_expiry_age()`` of the loaded session: exact when it carries a datetime
+        ``_session_expiry``, otherwise an upper bound.
+        """
+        return _django(self._ttl, key)
+
+    # -- the blocking side: Django, called directly -------------------------------------------
+
+    def _get(self, key: str) -> bytes | None:
+        with _recycled_connections():
+            return self._read(key)
+
+    def _load(self, key: str) -> tuple[Any, dict[str, Any]] | None:
+        session = self.engine(session_key=key)
+        if session.session_key != key:
+            return None
+        # The file engine's load() replaces an expired or unreadable session with a new one.
+        session.create = lambda: setattr(session, "_session_key", None)
+        try:
+            if not session.exists(key):
+                return None
+            data = session.load()
+        except SuspiciousOperation:  # e.g. the file engine refusing the key's characters
+            return None
+        # load() forgets the key when the session is missing or has expired.
+        if session.session_key != key:
+            return None
+        return session, data
+
+    def _read(self, key: str) -> bytes | None:
+        loaded = self._load(key)
+        if loaded is None:
+            return None
+        try:
+            return canonical(loaded[1])
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"session data loaded by {_name(self.engine)} is not JSON: DjangoStore needs "
+                "JSON-compatible sessions (Django's default JSONSerializer)"
+            ) from error
+
+    def _set(self, key: str, value: bytes, ttl: int | None) -> None:
+        data = _document(value)
+        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+            if ttl is not None and ttl <= 0:
+                self._remove(key)
+                return
+            try:
+                self._save(key, data, must_create=not self.engine().exists(key))
+            except CreateError:
+                self._save(key, data, must_create=False)
+            except UpdateError:
+                self._save(key, data, must_create=True)
+
+    def _delete(self, key: str) -> None:
+        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+            self._remove(key)
+
+    def _compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        data = None if value is None else _document(value)
+        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+            try:
+                with self._row_locked(key):
+                    current = self._read(key)
+                    if current != expected:
+                        return False, current
+                    if data is None or (ttl is not None and ttl <= 0):
+                        self._remove(key)
+                    else:
+                        self._save(key, data, must_create=not self.engine().exists(key))
+                    return True, value
+            except (CreateError, UpdateError):
+                # Another process created or removed the session between our read and save.
+                return False, self._read(key)
+
+    def _ttl(self, key: str) -> float | None:
+        with _recycled_connections():
+            if self.transactional:
+                now = timezone.now()
+                expires = (
+                    self.engine.get_model_class()
+                    .objects.filter(session_key=key, expire_date__gt=now)
+                    .values_list("expire_date", flat=True)
+                    .first()
+                )
+                return None if expires is None else (expires - now).total_seconds()
+            loaded = self._load(key)
+            if loaded is None:
+                return None
+            session, data = loaded
+            return float(session.get_expiry_age(expiry=data.get("_session_expiry")))
+
+    def _save(self, key: str, data: dict[str, Any], *, must_create: bool) -> None:
+        session = self.engine(session_key=key)
+        if session.session_key != key:
+            # save() would otherwise mint a new key and write the session there.
+            raise ValueError(f"{_name(self.engine)} does not accept this session key")
+        session.clear()
+        session.update(data)
+        session.save(must_create=must_create)
+
+    def _remove(self, key: str) -> None:
+        # A key the engine refuses (SuspiciousOperation) names no session.
+        with suppress(SuspiciousOperation):
+            self.engine(session_key=key).delete(key)
+
+    def _lock_name(self, key: str) -> str:
+        if self.transactional and not self._database().features.has_select_for_update:
+            # Without row locks, two transactions of this process on different keys could
+            # deadlock on SQLite's database lock: keep them in single file.
+            return ""
+        return key
+
+    def _database(self) -> Any:
+        return connections[router.db_for_write(self.engine.get_model_class())]
+
+    @contextmanager
+    def _row_locked(self, key: str) -> Iterator[None]:
+        if not self.transactional:
+            yield
+            return
+        model = self.engine.get_model_class()
+        alias = router.db_for_write(model)
+        with transaction.atomic(using=alias):
+            rows = model.objects.using(alias).filter(session_key=key)
+            if connections[alias].features.has_select_for_update:
+                # Held until commit: every other sessio writer of this row waits here.
+                list(rows.select_for_update().values_list("pk", flat=True))
+            else:
+                # SQLite has no row locks. A no-op write takes its database write lock before
+                # anything is read: other writers then wait for it, where a transaction that
+                # read first would fail at once on upgrading its lock ("database is locked").
+                rows.update(expire_date=F("expire_date"))
+            yield
+
+
+class _KeyLocks:
+    """One lock per key, alive while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+
+_KEY_LOCKS = _KeyLocks()
+
+
+def _engine_class(engine: str | type[Any] | None) -> type[Any]:
+    if engine is None:
+        engine = settings.SESSION_ENGINE
+    store: type[Any] = import_module(engine).SessionStore if isinstance(engine, str) else engine
+    if issubclass(store, SignedCookieSessionStore):
+        raise ValueError(
+            "the signed_cookies engine keeps the session in the cookie, not in a store: use "
+            "formats.django(SECRET_KEY) on its own (read-only from a socket)"
+        )
+    return store
+
+
+def _name(engine: type[Any]) -> str:
+    return f"{engine.__module__}.{engine.__qualname__}"
+
+
+def _document(value: bytes) -> dict[str, Any]:
+    document = parse_canonical(value)
+    if isinstance(document, str):
+        raise ValueError(f"DjangoStore stores the django_native format's bytes: {document}")
+    return document
+
+
+def _recycle() -> None:
+    # django.db.close_old_connections, minus connections inside someone's transaction.
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+@contextmanager
+def _recycled_connections() -> Iterator[None]:
+    _recycle()
+    try:
+        yield
+    finally:
+        _recycle()
+
+
+def _django(function: Callable[..., T], *args: Any) -> T:
+    # Django blocks, and its ORM refuses to run on an event loop's thread.
+    return to_thread(function, *args)

@@ -1,0 +1,43 @@
+# Generated from src/sessio/aio/stores/memory.py by scripts/unasync.py: edit that file instead.
+"""`MemoryStore`: sessions in this process's memory, for demos, tests and single processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sessio._memory import MemoryTable
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """Sessions in this process's memory, with TTLs: for demos, tests and single processes.
+
+    `clock` (Unix seconds) decides expiry; tests pass a controllable one.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.table = MemoryTable(clock)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes under `key`, or None."""
+        return self.table.get(key)
+
+    def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        """Store `value` under `key` for `ttl` seconds (None: no expiry)."""
+        self.table.set(key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        """Remove `key`."""
+        self.table.delete(key)
+
+    def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        """Write `value` only if `key` holds `expected` (see `Store.compare_and_set`)."""
+        return self.table.compare_and_set(key, expected, value, ttl)
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds until `key` expires."""
+        return self.table.ttl(key)
