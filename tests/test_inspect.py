@@ -120,17 +120,17 @@ def test_express_session_in_a_real_redis(
     code, doc = inspect_json(capsys, *base, "--option", "prefix=app:", "--store", redis_server.url)
     assert code == 0
     # The id is a credential: inspect names it by its tag only.
-    tag = id_tag(minted.sid)
+    tag = id_tag(minted.session_id)
     assert doc == {"ok": True, "sid": "…" + tag, "data": {"user": "carol"}, "read_only": False}
 
     code = main([*base, "--option", "prefix=app:", "--store", redis_server.url])
     out = capsys.readouterr().out
     assert code == 0 and "secret #1" in out and "expires in" in out
-    assert f"'app:…{tag}'" in out and minted.sid not in out
+    assert f"'app:…{tag}'" in out and minted.session_id not in out
 
     code, doc = inspect_json(capsys, *base, "--store", redis_server.url)  # wrong prefix
     assert (code, doc["code"]) == (1, "session-not-found")
-    redis.Redis.from_url(redis_server.url).delete(f"app:{minted.sid}")
+    redis.Redis.from_url(redis_server.url).delete(f"app:{minted.session_id}")
     code, doc = inspect_json(capsys, *base, "--option", "prefix=app:", "--store", redis_server.url)
     assert (code, doc["code"]) == (1, "session-not-found")
 

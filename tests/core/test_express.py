@@ -588,7 +588,7 @@ def test_fresh_session_with_max_age(now: float, max_age_s: int) -> None:
 @settings(max_examples=50)
 @given(st.binary(min_size=1, max_size=48))
 def test_new_sid_is_uid_safe(entropy: bytes) -> None:
-    sid = express(["s"]).new_sid(entropy)
+    sid = express(["s"]).new_session_id(entropy)
     assert re.fullmatch(r"[A-Za-z0-9_-]+", sid)
     assert len(sid) == math.ceil(len(entropy) * 4 / 3)
 

@@ -129,7 +129,7 @@ def test_the_cap_is_16_kib_inclusive() -> None:
     fmt = formats.express(secrets=["k"])
     header, sid = signed_header(MAX_COOKIE_HEADER)
     verdict = resolve(header, fmt, 0.0)
-    assert isinstance(verdict, SessionRef) and verdict.sid == sid
+    assert isinstance(verdict, SessionRef) and verdict.session_id == sid
 
     header, _ = signed_header(MAX_COOKIE_HEADER + 1)
     verdict = resolve(header, fmt, 0.0)

@@ -136,7 +136,7 @@ def test_reprs_of_values_hide_the_id() -> None:
         assert_no_id(repr(value))
         assert_no_id(str(value))
     # The values themselves still hold the id: only their text hides it.
-    assert (ref.sid, minted.sid, write.key) == (SECRET, SECRET, "sess:" + SECRET)
+    assert (ref.session_id, minted.session_id, write.key) == (SECRET, SECRET, "sess:" + SECRET)
 
 
 # -- every format, from a handshake to a load ---------------------------------------------------
@@ -204,7 +204,7 @@ def test_no_verdict_load_or_explanation_shows_the_id(label: str) -> None:
                 assert_no_id(str(loaded))
                 if raw is None:
                     assert isinstance(loaded, Failure) and loaded.code == "session-not-found"
-                    assert fmt.store_key("") + "…" + id_tag(verdict.sid) in loaded.message
+                    assert fmt.store_key("") + "…" + id_tag(verdict.session_id) in loaded.message
     # Every server-side format took the valid cookie for a session: the scan reached load.
     assert refs > 0 or not fmt.writable
 
@@ -251,7 +251,7 @@ def test_connect_reload_and_save_failures_never_show_the_id(
     @sessions.on("probe")
     def probe(sid: str, session: Session) -> list[str]:
         codes = []
-        store.delete(fmt.store_key(minted.sid))  # logged out over HTTP meanwhile
+        store.delete(fmt.store_key(minted.session_id))  # logged out over HTTP meanwhile
         for attempt in (session.reload, session.destroy, session.save):
             try:
                 attempt()
@@ -263,14 +263,14 @@ def test_connect_reload_and_save_failures_never_show_the_id(
     with run_wsgi(socketio.WSGIApp(sio)) as url:
         for cookie, session_id in (
             (f"connect.sid={fmt.cookie_value(SECRET)}", SECRET),
-            (minted.cookie, minted.sid),
+            (minted.cookie, minted.session_id),
         ):
             client = sync_client()
             client.connect(
                 url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=TIMEOUT
             )
             try:
-                if session_id == minted.sid:
+                if session_id == minted.session_id:
                     codes = client.call("probe", timeout=TIMEOUT)
                     # reload finds nothing; destroy works; a save after it must not resurrect.
                     assert codes == ["session-not-found", "session-not-found"]
@@ -282,4 +282,4 @@ def test_connect_reload_and_save_failures_never_show_the_id(
     logged += [caplog.text]
     for text in seen + logged:
         assert_no_id(text, SECRET)
-        assert_no_id(text, minted.sid)
+        assert_no_id(text, minted.session_id)

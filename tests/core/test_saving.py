@@ -256,8 +256,8 @@ def test_a_created_session_resolves_to_its_own_key(
     assert isinstance(created, Creation)
     ref = resolve(created.minted.cookie, fmt, now)
     assert isinstance(ref, SessionRef)
-    assert ref.sid == created.minted.sid
-    assert ref.key == fmt.store_key(created.minted.sid)
+    assert ref.session_id == created.minted.session_id
+    assert ref.key == fmt.store_key(created.minted.session_id)
     assert ref.key == created.write.key
     assert ref.secret_index in (None, 0)
     # Also when the browser sends it among other cookies.
@@ -276,7 +276,7 @@ def test_created_sessions_examples() -> None:
     fmt = express(["keyboard cat"], cookie_max_age=60)
     created = plan_create(fmt, bytes(24), {"user": "alice"}, NOW)
     assert isinstance(created, Creation)
-    assert created.minted.sid == "A" * 32
+    assert created.minted.session_id == "A" * 32
     assert created.minted.cookie.startswith("connect.sid=s%3A" + "A" * 32 + ".")
     assert created.write.key == "sess:" + "A" * 32
     assert created.write.ttl == 60

@@ -279,7 +279,7 @@ async def test_connect_and_event_handlers_see_the_session(transport: str) -> Non
             ack = await client.call("no_such_event", 1, timeout=TIMEOUT)
             assert ack == {"event": "no_such_event", "sid": sid, "user": "alice", "args": [1]}
             live = app.sessions.session(sid)
-            assert live is not None and live.id == minted.sid and not live.read_only
+            assert live is not None and live.id == minted.session_id and not live.read_only
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,11 @@ async def test_a_failed_handshake_reaches_the_connect_handler_only(
     store = BrokenStore() if code == "store-unavailable" else MemoryStore()
     with serve(store) as app:
         minted = await app.sessions.create({"user": "alice"})
-        cookie = minted.cookie if code == "store-unavailable" else failure_cookies(minted.sid)[code]
+        cookie = (
+            minted.cookie
+            if code == "store-unavailable"
+            else failure_cookies(minted.session_id)[code]
+        )
         async with Clients(app.url, transport) as clients:
             errors = await clients.refused(cookie)
 
@@ -315,7 +319,7 @@ async def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> 
             assert ack == {"user": "alice", "visits": 1}
 
             fresh = await app.sessions.get_session(sid_of(client))
-            assert fresh.id == minted.sid
+            assert fresh.id == minted.session_id
             assert dict(fresh) == {"user": "alice", "visits": 1}
 
             async with httpx.AsyncClient(base_url=app.url) as http:
@@ -443,11 +447,11 @@ async def test_emit_to_session_reaches_every_socket_of_that_session_only(transpo
             await clients.connect(alice.cookie, on={"news": inboxes[1]})
             await clients.connect(bob.cookie, on={"news": inboxes[2]})
 
-            assert await tab1.call("tell", (alice.sid, "for alice"), timeout=TIMEOUT)
+            assert await tab1.call("tell", (alice.session_id, "for alice"), timeout=TIMEOUT)
             assert await inboxes[0].wait() == ["for alice"]
             assert await inboxes[1].wait() == ["for alice"]
             # Sent after the first: had bob's socket been sent that one, it would be here first.
-            assert await tab1.call("tell", (bob.sid, "for bob"), timeout=TIMEOUT)
+            assert await tab1.call("tell", (bob.session_id, "for bob"), timeout=TIMEOUT)
             assert await inboxes[2].wait() == ["for bob"]
             assert inboxes[0].items == inboxes[1].items == ["for alice"]
 

@@ -243,7 +243,7 @@ def test_connect_and_event_handlers_see_the_session(transport: str) -> None:
             ack = client.call("no_such_event", 1, timeout=TIMEOUT)
             assert ack == {"event": "no_such_event", "sid": sid, "user": "alice", "args": [1]}
             live = app.sessions.session(sid)
-            assert live is not None and live.id == minted.sid and not live.read_only
+            assert live is not None and live.id == minted.session_id and not live.read_only
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,11 @@ def test_a_failed_handshake_reaches_the_connect_handler_only(transport: str, cod
     store = BrokenStore() if code == "store-unavailable" else MemoryStore()
     with serve(store) as app:
         minted = app.sessions.create({"user": "alice"})
-        cookie = minted.cookie if code == "store-unavailable" else failure_cookies(minted.sid)[code]
+        cookie = (
+            minted.cookie
+            if code == "store-unavailable"
+            else failure_cookies(minted.session_id)[code]
+        )
         with Clients(app.url, transport) as clients:
             errors = clients.refused(cookie)
 
@@ -278,7 +282,7 @@ def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> None:
 
             sid = sid_of(client)
             fresh = app.sessions.get_session(sid)
-            assert fresh.id == minted.sid
+            assert fresh.id == minted.session_id
             assert dict(fresh) == {"user": "alice", "visits": 1}
 
             with requests.Session() as http:
@@ -408,11 +412,11 @@ def test_emit_to_session_reaches_every_socket_of_that_session_only(transport: st
             for inbox, minted in zip(inboxes, [alice, alice, bob], strict=True):
                 clients.connect(minted.cookie, on={"news": partial(inbox.add, "news")})
 
-            app.sessions.emit_to_session(alice.sid, "news", "for alice")
+            app.sessions.emit_to_session(alice.session_id, "news", "for alice")
             assert inboxes[0].wait("news") == ["for alice"]
             assert inboxes[1].wait("news") == ["for alice"]
             # Sent after the first: had bob's socket been sent that one, it would be here first.
-            app.sessions.emit_to_session(bob.sid, "news", "for bob")
+            app.sessions.emit_to_session(bob.session_id, "news", "for bob")
             assert inboxes[2].wait("news") == ["for bob"]
             assert inboxes[0].get("news") == inboxes[1].get("news") == ["for alice"]
 

@@ -290,14 +290,14 @@ def test_redis_round_trip(redis_port: int, store: redis.Redis) -> None:
         now = time.time()
         ref = resolve(cookie, fmt, now)
         assert isinstance(ref, SessionRef)
-        assert len(ref.sid) == 32 and ref.key == "AIOHTTP_SESSION_" + ref.sid
+        assert len(ref.session_id) == 32 and ref.key == "AIOHTTP_SESSION_" + ref.session_id
         stored = load(ref, raw(store, ref.key), fmt, now)
         assert isinstance(stored, StoredSession)
         assert dict(stored.data) == UNICODE == (await app.show(cookie))["data"]
         assert isinstance(stored.meta["created"], int)
 
         changes = Changes({"visits": 1, "name": "Zoë again"}, frozenset({"list"}))
-        write = plan_save(fmt, ref.sid, stored.data, stored, changes, now)
+        write = plan_save(fmt, ref.session_id, stored.data, stored, changes, now)
         assert isinstance(write, Write) and write.ttl == 3600
         put(store, write)
         expected = {"name": "Zoë again", "quote": UNICODE["quote"], "n": 3, "visits": 1}

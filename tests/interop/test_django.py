@@ -344,14 +344,14 @@ def test_db_reads_what_django_reads_and_django_reads_what_sessio_writes(configur
     fmt = django(SECRET, backend="db")
     now = time.time()
     ref = resolve(cookie, fmt, now)
-    assert isinstance(ref, SessionRef) and ref.key == ref.sid == cookie.split("=", 1)[1]
+    assert isinstance(ref, SessionRef) and ref.key == ref.session_id == cookie.split("=", 1)[1]
     stored = load(ref, db_raw(ref.key), fmt, now)
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == {**UNICODE, **BULKY} == django_reads(cookie)
 
     changes = Changes({"visits": 1, "name": "Zoë again"}, frozenset({"history"}))
-    write = plan_save(fmt, ref.sid, stored.data, stored, changes, now)
-    assert isinstance(write, Write) and write.key == ref.sid and write.ttl == 1209600
+    write = plan_save(fmt, ref.session_id, stored.data, stored, changes, now)
+    assert isinstance(write, Write) and write.key == ref.session_id and write.ttl == 1209600
     db_put(write, now)
     expected = {**UNICODE, "visits": 1, "name": "Zoë again"}
     assert django_reads(cookie) == expected
@@ -368,7 +368,7 @@ def test_db_session_created_by_sessio(configure: Any) -> None:
     now = time.time()
     creation = plan_create(fmt, os.urandom(24), {"user": "bob"}, now)
     assert not isinstance(creation, Failure)
-    sid = creation.minted.sid
+    sid = creation.minted.session_id
     assert len(sid) == 32 and set(sid) <= set("abcdefghijklmnopqrstuvwxyz0123456789")
     db_put(creation.write, now)
     assert creation.minted.cookie == f"sessionid={sid}"
@@ -387,7 +387,7 @@ def test_db_rotated_secret(configure: Any) -> None:
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == {"user": "alice"} == django_reads(cookie)
     # sessio writes with the current secret, which Django (and sessio without fallbacks) reads.
-    write = plan_save(fmt, ref.sid, stored.data, stored, Changes({"n": 1}), time.time())
+    write = plan_save(fmt, ref.session_id, stored.data, stored, Changes({"n": 1}), time.time())
     assert isinstance(write, Write)
     db_put(write, time.time())
     configure("db")
@@ -458,13 +458,13 @@ def test_file_round_trip(configure: Any, tmp_path: Path) -> None:
     fmt = django(SECRET, backend="file")
     now = time.time()
     ref = resolve(cookie, fmt, now)
-    assert isinstance(ref, SessionRef) and ref.key == "sessionid" + ref.sid
+    assert isinstance(ref, SessionRef) and ref.key == "sessionid" + ref.session_id
     assert (tmp_path / ref.key).is_file()
     stored = load(ref, file_raw(tmp_path, ref.key), fmt, now)
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == UNICODE == django_reads(cookie)
 
-    write = plan_save(fmt, ref.sid, stored.data, stored, Changes({"visits": 2}), now)
+    write = plan_save(fmt, ref.session_id, stored.data, stored, Changes({"visits": 2}), now)
     assert isinstance(write, Write)
     file_put(tmp_path, write)
     assert django_reads(cookie) == {**UNICODE, "visits": 2}
@@ -499,7 +499,7 @@ def test_cache_refuses_pickles_unless_allowed(configure: Any, redis_port: int) -
         fmt = django(SECRET, backend="cache")
         ref = resolve(cookie, fmt, time.time())
         assert isinstance(ref, SessionRef)
-        assert ref.key == ":1:django.contrib.sessions.cache" + ref.sid
+        assert ref.key == ":1:django.contrib.sessions.cache" + ref.session_id
         raw = client.get(ref.key)
         assert isinstance(raw, bytes) and raw.startswith(b"\x80")
         refused = load(ref, raw, fmt, time.time())
@@ -512,7 +512,7 @@ def test_cache_refuses_pickles_unless_allowed(configure: Any, redis_port: int) -
         assert dict(stored.data) == UNICODE == django_reads(cookie)
 
         now = time.time()
-        write = plan_save(trusting, ref.sid, stored.data, stored, Changes({"n": 1}), now)
+        write = plan_save(trusting, ref.session_id, stored.data, stored, Changes({"n": 1}), now)
         assert isinstance(write, Write) and write.value is not None and write.ttl == 1209600
         client.set(write.key, write.value, ex=write.ttl)
         assert django_reads(cookie) == {**UNICODE, "n": 1}

@@ -527,7 +527,7 @@ async def test_async_store_operations(engine: str) -> None:
 
 def test_format_reads_a_key_as_django_mints_them() -> None:
     fmt = django_native()
-    key = fmt.new_sid(os.urandom(24))
+    key = fmt.new_session_id(os.urandom(24))
     assert len(key) == 32 and key.isalnum() and key == key.lower()
     assert fmt.read_cookie(key, 0.0) == SessionRef(key, key)
     assert fmt.cookie_value(key) == key and fmt.store_key(key) == key

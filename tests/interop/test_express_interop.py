@@ -396,7 +396,7 @@ def test_session_created_with_a_max_age_is_express_s(
     fmt = formats.express(secrets=ROTATED, cookie_max_age=MAX_AGE_MS / 1000)
     sessions = SessionSockets(socketio.Server(async_mode="threading"), RedisStore(store), fmt)
     minted = sessions.create({"user": "dave"})
-    assert 599_000 < store.pttl("sess:" + minted.sid) <= 601_000
+    assert 599_000 < store.pttl("sess:" + minted.session_id) <= 601_000
     seen = express_max_age.whoami(minted.cookie)
     assert seen is not None and seen["user"] == "dave"
     assert seen["cookie"]["originalMaxAge"] == MAX_AGE_MS

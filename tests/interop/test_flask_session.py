@@ -177,7 +177,7 @@ def test_reads_what_flask_session_reads(
     fmt = flask_session(SECRET, use_signer=use_signer, serializer=serializer)  # type: ignore[arg-type]
     ref, stored = sessio_reads(fmt, value, store, time.time())
     sid, opened = app.opens(value)
-    assert ref.sid == sid
+    assert ref.session_id == sid
     assert ref.key == "session:" + sid
     assert ref.secret_index == (0 if use_signer else None)
     assert same(dict(stored.data), without_permanent(opened))
@@ -225,7 +225,7 @@ def test_reads_the_other_serializer_too(make_app: Callable[..., App], store: red
 
 def test_new_sid_is_like_flask_sessions() -> None:
     entropy = secrets.token_bytes(32)
-    sid = flask_session().new_sid(entropy)
+    sid = flask_session().new_session_id(entropy)
     assert len(sid) == len(secrets.token_urlsafe(32)) == 43
     assert set(sid) <= set(string.ascii_letters + string.digits + "-_")
 
@@ -244,7 +244,7 @@ def test_round_trip_sessio_write_is_seen_by_flask_session(
     now = time.time()
     ref, stored = sessio_reads(fmt, value, store, now)
     changes = Changes({"visits": 2, "room": "Zoë ☃"}, frozenset({"drop"}))
-    write = plan_save(fmt, ref.sid, dict(stored.data), stored, changes, now)
+    write = plan_save(fmt, ref.session_id, dict(stored.data), stored, changes, now)
     assert write is not None and not isinstance(write, Failure)
     assert write.key == ref.key and write.value is not None and write.ttl == 31 * DAY
     store.set(write.key, write.value, ex=write.ttl)
@@ -268,7 +268,7 @@ def test_session_created_by_sessio_is_seen_by_flask_session(
     store.set(write.key, write.value, ex=write.ttl)
     assert app.request_sees(creation.minted.cookie) == {"_permanent": True, "user": "bob"}
     sid, _ = app.opens(creation.minted.cookie.partition("=")[2])
-    assert sid == creation.minted.sid
+    assert sid == creation.minted.session_id
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -282,8 +282,8 @@ def test_unsigned_cookie_is_refused_when_signing(
     verdict = resolve(f"session={sid}", flask_session(SECRET, use_signer=True), time.time())
     assert isinstance(verdict, Failure) and verdict.code == "unsigned-cookie"
     # Flask-Session with the signer ignores the bare sid: a new, empty session.
-    new_sid, data = make_app(use_signer=True).opens(sid)
-    assert new_sid != sid and without_permanent(data) == {}
+    new_session_id, data = make_app(use_signer=True).opens(sid)
+    assert new_session_id != sid and without_permanent(data) == {}
 
 
 def test_wrong_secret_is_bad_signature(make_app: Callable[..., App], store: redis.Redis) -> None:
@@ -291,8 +291,8 @@ def test_wrong_secret_is_bad_signature(make_app: Callable[..., App], store: redi
     verdict = resolve(f"session={value}", flask_session(SECRET, use_signer=True), time.time())
     assert isinstance(verdict, Failure) and verdict.code == "bad-signature"
     assert SECRET not in verdict.message and value not in verdict.message
-    new_sid, data = make_app(use_signer=True).opens(value)
-    assert not value.startswith(new_sid) and without_permanent(data) == {}
+    new_session_id, data = make_app(use_signer=True).opens(value)
+    assert not value.startswith(new_session_id) and without_permanent(data) == {}
 
 
 @pytest.mark.parametrize("where", ["sid", "signature"])
@@ -306,8 +306,8 @@ def test_tampered_cookie_is_bad_signature(
     tampered = f"{other}{sid[1:]}.{sig}" if where == "sid" else f"{sid}.{other}{sig[1:]}"
     verdict = resolve(f"session={tampered}", flask_session(SECRET, use_signer=True), time.time())
     assert isinstance(verdict, Failure) and verdict.code == "bad-signature"
-    new_sid, data = app.opens(tampered)
-    assert new_sid != sid and without_permanent(data) == {}
+    new_session_id, data = app.opens(tampered)
+    assert new_session_id != sid and without_permanent(data) == {}
 
 
 def test_expired_session_is_gone_from_the_store(
@@ -325,8 +325,8 @@ def test_expired_session_is_gone_from_the_store(
         time.sleep(0.05)
     verdict = load(ref, store.get(ref.key), fmt, time.time())  # type: ignore[arg-type]
     assert isinstance(verdict, Failure) and verdict.code == "session-not-found"
-    new_sid, data = app.opens(value)
-    assert new_sid != value and without_permanent(data) == {}
+    new_session_id, data = app.opens(value)
+    assert new_session_id != value and without_permanent(data) == {}
 
 
 def test_pickled_session_is_refused_unless_allowed(

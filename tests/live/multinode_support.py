@@ -165,7 +165,7 @@ class Minter:
 
     def stored(self, minted: Minted) -> dict[str, Any] | None:
         """The session's data as Redis holds it now (None: gone)."""
-        raw = self.client.get(self.fmt.store_key(minted.sid))
+        raw = self.client.get(self.fmt.store_key(minted.session_id))
         if raw is None:
             return None
         document: dict[str, Any] = json.loads(raw)

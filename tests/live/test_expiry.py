@@ -198,7 +198,7 @@ class Live(abc.ABC):
         """Stop the shell's background tasks."""
 
     def key(self, minted: Minted) -> str:
-        return self.fmt.store_key(minted.sid)
+        return self.fmt.store_key(minted.session_id)
 
 
 class AioLive(Live):

@@ -337,7 +337,7 @@ async def test_redis_restarted_during_traffic(shell: Shell, redis_server: RedisS
             assert await tab.call("ping", timeout=TIMEOUT) == "pong"
 
         # The user logs in again: a new session, served as before.
-        new_sid, new_cookie = login(redis_server, {"user": "alice"})
+        new_session_id, new_cookie = login(redis_server, {"user": "alice"})
         fresh = async_client()
         await fresh.connect(
             url, headers={"Cookie": new_cookie}, transports=["websocket"], wait_timeout=TIMEOUT
@@ -345,7 +345,7 @@ async def test_redis_restarted_during_traffic(shell: Shell, redis_server: RedisS
         assert app.seen.connects[-1] is None
         assert await fresh.call("save", 1, timeout=TIMEOUT) == {"saved": 1}
         assert await fresh.call("save", 2, timeout=TIMEOUT) == {"saved": 2}
-        session = stored(redis_server, new_sid)
+        session = stored(redis_server, new_session_id)
         assert session is not None and session["n"] == 2 and session["user"] == "alice"
         assert stored(redis_server, old_sid) is None
 

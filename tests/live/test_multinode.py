@@ -75,14 +75,14 @@ def assert_dropped_by_sessio(tab: Tab, reason: str = "session-revoked") -> None:
     assert tab.reason == SERVER_DISCONNECT
     record = tab.node.wait_record("DISCONNECT", sid=tab.sid)
     assert record["reason"] == reason
-    assert record["session_id"] == tab.minted.sid
+    assert record["session_id"] == tab.minted.session_id
 
 
 async def assert_still_served(tab: Tab) -> None:
     """The tab is connected and its node answers it."""
     assert tab.connected
     answer = await tab.call("whoami")
-    assert answer == {"kind": tab.node.kind, "sid": tab.sid, "session_id": tab.minted.sid}
+    assert answer == {"kind": tab.node.kind, "sid": tab.sid, "session_id": tab.minted.session_id}
 
 
 @pytest.mark.parametrize("origin", KINDS)
@@ -97,9 +97,9 @@ async def test_emit_to_session_reaches_every_tab_on_both_nodes(
         theirs = [await open_tab(node, other) for node in cluster.nodes.values()]
         controller = await open_tab(cluster.nodes[origin], control)
 
-        emit = {"session_id": target.sid, "event": "notice", "data": {"n": 1}}
+        emit = {"session_id": target.session_id, "event": "notice", "data": {"n": 1}}
         assert await controller.call("emit_to_session", emit) is True
-        fence = {"session_id": other.sid, "event": "fence", "data": {"n": 2}}
+        fence = {"session_id": other.session_id, "event": "fence", "data": {"n": 2}}
         assert await controller.call("emit_to_session", fence) is True
 
         for tab in mine:
@@ -123,7 +123,9 @@ async def test_disconnect_session_drops_every_tab_on_both_nodes(
         theirs = [await open_tab(node, other) for node in cluster.nodes.values()]
         controller = await open_tab(cluster.nodes[origin], control)
 
-        assert await controller.call("disconnect_session", {"session_id": target.sid}) is True
+        assert (
+            await controller.call("disconnect_session", {"session_id": target.session_id}) is True
+        )
 
         await asyncio.gather(*(tab.gone() for tab in mine))
         for tab in mine:
@@ -187,7 +189,7 @@ async def test_revoke_from_a_plain_process_drops_every_tab_within_a_second(
             REVOKE_SCRIPTS[shell],
             cluster.redis.url,
             SECRET,
-            target.sid,
+            target.session_id,
             stdout=asyncio.subprocess.PIPE,
         )
         try:

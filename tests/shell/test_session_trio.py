@@ -101,12 +101,12 @@ async def test_open_save_reload() -> None:
     minted = await mint(store, clock, {"user": "alice"})
     first = await open_from(minted.cookie, store, clock)
     second = await open_from(minted.cookie, store, clock)
-    assert first.id == minted.sid and not first.read_only
+    assert first.id == minted.session_id and not first.read_only
     assert dict(first) == {"user": "alice"}
 
     first["visits"] = 1
     await first.save()
-    assert (await stored_json(store, minted.sid))["visits"] == 1
+    assert (await stored_json(store, minted.session_id))["visits"] == 1
 
     second["theme"] = "dark"  # unsaved: stays on top of what reload brings
     await second.reload()
@@ -119,14 +119,14 @@ async def test_touch_slides_the_expiry() -> None:
     store = MemoryStore(clock)
     minted = await mint(store, clock, {"user": "alice"})
     session = await open_from(minted.cookie, store, clock)
-    key = FMT.store_key(minted.sid)
-    before = (await stored_json(store, minted.sid))["cookie"]
+    key = FMT.store_key(minted.session_id)
+    before = (await stored_json(store, minted.session_id))["cookie"]
 
     clock.now += 40
     assert await store.ttl(key) == pytest.approx(MAX_AGE - 40)
     await session.touch()
     assert await store.ttl(key) == pytest.approx(MAX_AGE)
-    after = (await stored_json(store, minted.sid))["cookie"]
+    after = (await stored_json(store, minted.session_id))["cookie"]
     assert isinstance(before, dict) and isinstance(after, dict)
     assert after["expires"] > before["expires"]
     assert dict(session) == {"user": "alice"}
@@ -150,7 +150,7 @@ async def test_concurrent_saves_of_different_keys_merge() -> None:
             group.start_soon(tab.save)
     assert store.lost_races > 0  # the saves did overlap, and the losers merged and retried
 
-    document = await stored_json(store, minted.sid)
+    document = await stored_json(store, minted.session_id)
     assert {k: v for k, v in document.items() if k != "cookie"} == {
         "user": "alice",
         "tab0": 0,
@@ -175,10 +175,10 @@ async def test_a_strict_save_refuses_to_overwrite_a_newer_value() -> None:
     with pytest.raises(ConflictError) as caught:
         await second.save(strict=True)
     assert caught.value.code == "conflict"
-    assert (await stored_json(store, minted.sid))["cart"] == ["apple"]
+    assert (await stored_json(store, minted.session_id))["cart"] == ["apple"]
 
     await second.save()  # not strict: this socket's value wins
-    assert (await stored_json(store, minted.sid))["cart"] == ["pear"]
+    assert (await stored_json(store, minted.session_id))["cart"] == ["pear"]
 
 
 async def test_destroy_then_save_is_session_not_found() -> None:
@@ -189,7 +189,7 @@ async def test_destroy_then_save_is_session_not_found() -> None:
     other = await open_from(minted.cookie, store, clock)
 
     await session.destroy()
-    assert await store.get(FMT.store_key(minted.sid)) is None
+    assert await store.get(FMT.store_key(minted.session_id)) is None
     assert dict(session) == {}
 
     session["user"] = "mallory"
@@ -202,7 +202,7 @@ async def test_destroy_then_save_is_session_not_found() -> None:
     with pytest.raises(SessionError) as caught:
         await other.save()
     assert caught.value.code == "session-not-found"
-    assert await store.get(FMT.store_key(minted.sid)) is None
+    assert await store.get(FMT.store_key(minted.session_id)) is None
 
 
 async def test_a_client_side_session_is_read_only() -> None:

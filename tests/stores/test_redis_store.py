@@ -370,7 +370,7 @@ async def test_sessions_saved_in_redis(aclient: redis.asyncio.Redis) -> None:
     sio = socketio.AsyncServer(async_mode="asgi")
     sessions = AsyncSessionSockets(sio, AsyncRedisStore(aclient), fmt)
     minted = await sessions.create({"user": "alice"})
-    key = f"sess:{minted.sid}"
+    key = f"sess:{minted.session_id}"
 
     await aclient.config_resetstat()
     session = await load(sessions, minted.cookie)

@@ -73,7 +73,7 @@ class AsyncSession(dict[str, Any]):
     @property
     def id(self) -> str | None:
         """The session id (None for a session that lives in the cookie)."""
-        return None if self.ref is None else self.ref.sid
+        return None if self.ref is None else self.ref.session_id
 
     @property
     def read_only(self) -> bool:
@@ -155,7 +155,14 @@ class AsyncSession(dict[str, Any]):
                 current = fresh
             now = self._clock()
             plan = plan_save(
-                self.fmt, ref.sid, self._loaded, current, changes, now, strict=strict, touch=touch
+                self.fmt,
+                ref.session_id,
+                self._loaded,
+                current,
+                changes,
+                now,
+                strict=strict,
+                touch=touch,
             )
             if plan is None:
                 return

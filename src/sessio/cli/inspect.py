@@ -140,7 +140,7 @@ def _load(
             steps.append(Step("decode", False, stored.message))
         return stored
     steps.append(Step("decode", True, f"{len(stored.data)} key(s)"))
-    return ref.sid, dict(stored.data), not fmt.writable
+    return ref.session_id, dict(stored.data), not fmt.writable
 
 
 def _redact_sid(sid: str | None) -> str | None:

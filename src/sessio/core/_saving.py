@@ -41,16 +41,16 @@ class Minted:
     Both are credentials: the repr shows the id as its `id_tag` and the cookie's name only.
     """
 
-    sid: str = field(repr=lambda sid: repr("…" + id_tag(sid)))
+    session_id: str = field(repr=lambda session_id: repr("…" + id_tag(session_id)))
     cookie: str = field(repr=lambda cookie: repr(cookie.partition("=")[0] + "=…"))
 
 
-def plan_write(fmt: Format, sid: str, stored: StoredSession, now: float) -> Write | Failure:
-    """Encode `stored` for session `sid`: a write, or a delete when its TTL has run out."""
+def plan_write(fmt: Format, session_id: str, stored: StoredSession, now: float) -> Write | Failure:
+    """Encode `stored` for session `session_id`: a write, or a delete when its TTL has run out."""
     encoded = fmt.encode(stored, now)
     if isinstance(encoded, Failure):
         return encoded
-    key = fmt.store_key(sid)
+    key = fmt.store_key(session_id)
     if encoded.ttl is not None and encoded.ttl <= 0:
         return Write(key, None, None, stored)
     return Write(key, encoded.value, encoded.ttl, stored)
@@ -58,7 +58,7 @@ def plan_write(fmt: Format, sid: str, stored: StoredSession, now: float) -> Writ
 
 def plan_save(
     fmt: Format,
-    sid: str,
+    session_id: str,
     loaded: Mapping[str, Any],
     current: StoredSession,
     changes: Changes,
@@ -84,7 +84,7 @@ def plan_save(
     merged = StoredSession(apply(current.data, changes), current.meta)
     if touch or fmt.touches_on_save:
         merged = fmt.touch(merged, now)
-    return plan_write(fmt, sid, merged, now)
+    return plan_write(fmt, session_id, merged, now)
 
 
 @frozen
@@ -101,11 +101,11 @@ def plan_create(
     """A new session holding `data`, with an id made from `entropy` (random bytes)."""
     if not fmt.writable:
         return Failure.read_only(fmt.name)
-    sid = fmt.new_sid(entropy)
-    cookie = fmt.cookie_value(sid)
+    session_id = fmt.new_session_id(entropy)
+    cookie = fmt.cookie_value(session_id)
     if isinstance(cookie, Failure):
         return cookie
-    write = plan_write(fmt, sid, fmt.fresh(data, now), now)
+    write = plan_write(fmt, session_id, fmt.fresh(data, now), now)
     if isinstance(write, Failure):
         return write
-    return Creation(write, Minted(sid, f"{fmt.key}={cookie}"))
+    return Creation(write, Minted(session_id, f"{fmt.key}={cookie}"))

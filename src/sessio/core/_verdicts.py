@@ -25,16 +25,20 @@ class SessionRef:
     repr shows the id only as its `id_tag`: a ref ends up in logs and tracebacks.
     """
 
-    sid: str
+    session_id: str
     key: str
     secret_index: int | None = None
 
     def __repr__(self) -> str:
-        # The key is prefix + sid in every format; the prefix is what is left of it.
-        prefix = self.key[: -len(self.sid)] if self.sid and self.key.endswith(self.sid) else None
+        # The key is prefix + session_id in every format; the prefix is what is left of it.
+        prefix = (
+            self.key[: -len(self.session_id)]
+            if self.session_id and self.key.endswith(self.session_id)
+            else None
+        )
         return (
-            f"SessionRef(sid={'…' + id_tag(self.sid)!r}, key={redact_key(self.key, prefix)!r}, "
-            f"secret_index={self.secret_index!r})"
+            f"SessionRef(session_id={'…' + id_tag(self.session_id)!r}, "
+            f"key={redact_key(self.key, prefix)!r}, secret_index={self.secret_index!r})"
         )
 
 

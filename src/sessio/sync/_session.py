@@ -74,7 +74,7 @@ class Session(dict[str, Any]):
     @property
     def id(self) -> str | None:
         """The session id (None for a session that lives in the cookie)."""
-        return None if self.ref is None else self.ref.sid
+        return None if self.ref is None else self.ref.session_id
 
     @property
     def read_only(self) -> bool:
@@ -156,7 +156,14 @@ class Session(dict[str, Any]):
                 current = fresh
             now = self._clock()
             plan = plan_save(
-                self.fmt, ref.sid, self._loaded, current, changes, now, strict=strict, touch=touch
+                self.fmt,
+                ref.session_id,
+                self._loaded,
+                current,
+                changes,
+                now,
+                strict=strict,
+                touch=touch,
             )
             if plan is None:
                 return

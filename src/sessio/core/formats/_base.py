@@ -46,9 +46,9 @@ class Format(abc.ABC):
     def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
         """Verify one cookie value (already unquoted) and say what it refers to."""
 
-    def store_key(self, sid: str) -> str:
-        """The store key of session `sid`."""
-        return sid
+    def store_key(self, session_id: str) -> str:
+        """The store key of session `session_id`."""
+        return session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """Store bytes to a session; a ``corrupt-session`` or ``expired`` failure otherwise."""
@@ -66,10 +66,10 @@ class Format(abc.ABC):
         """The session as the framework keeps it after activity at `now` (rolling expiry)."""
         return stored
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """A session id made from `entropy` (random bytes the shell supplies)."""
         return entropy.hex()
 
-    def cookie_value(self, sid: str) -> str | Failure:
-        """The cookie value (as sent in a ``Cookie`` header) that names session `sid`."""
+    def cookie_value(self, session_id: str) -> str | Failure:
+        """The cookie value (as sent in a ``Cookie`` header) that names session `session_id`."""
         return Failure.read_only(self.name)

@@ -192,9 +192,9 @@ class AiohttpFormat(Format):
                 return Failure.malformed(self.key, "the decrypted session is not UTF-8")
         return Failure.bad_signature(self.key, len(self.fernet_keys))
 
-    def store_key(self, sid: str) -> str:
+    def store_key(self, session_id: str) -> str:
         """``cookie_name + "_" + key``, as RedisStorage keys it."""
-        return self.prefix + sid
+        return self.prefix + session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """The stored JSON document; ``created`` goes to `meta`."""
@@ -236,15 +236,15 @@ class AiohttpFormat(Format):
         """Activity restarts the ``max_age`` clock, as any write does in aiohttp-session."""
         return StoredSession(stored.data, {**stored.meta, "created": int(now)})
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """``uuid4().hex`` made from the first 16 bytes of `entropy`."""
         return uuid.UUID(bytes=entropy[:16].ljust(16, b"\0"), version=4).hex
 
-    def cookie_value(self, sid: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str | Failure:
         """The key itself, as RedisStorage sets it."""
         if not self.writable:
             return Failure.read_only(self.name)
-        return sid
+        return session_id
 
 
 def aiohttp(

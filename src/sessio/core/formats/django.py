@@ -179,14 +179,14 @@ class DjangoFormat(Format):
             return Failure.malformed(self.key, document)
         return ClientSession(document, unsigned.secret_index, float(unsigned.timestamp))
 
-    def store_key(self, sid: str) -> str:
+    def store_key(self, session_id: str) -> str:
         """The row's primary key (db), the file name (file) or the Redis cache key (cache)."""
         if self.backend == "file":
-            return self.key + sid
+            return self.key + session_id
         if self.backend == "cache":
             # BaseCache.make_key's default key function: KEY_PREFIX:VERSION:key.
-            return f"{self.cache_prefix}:{self.cache_version}:{CACHE_KEY_PREFIX}{sid}"
-        return sid
+            return f"{self.cache_prefix}:{self.cache_version}:{CACHE_KEY_PREFIX}{session_id}"
+        return session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """``session_data`` (db, file) or the cache's pickle, to the session."""
@@ -290,7 +290,7 @@ class DjangoFormat(Format):
                 return _whole_seconds(moment, now)
         return Failure.unserializable(self.name, "_session_expiry is not seconds or a datetime")
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """32 characters of ``[a-z0-9]``, like ``get_random_string(32, VALID_KEY_CHARS)``.
 
         Give at least 21 bytes of entropy: 36**32 is about 2**165.
@@ -302,11 +302,11 @@ class DjangoFormat(Format):
             digits.append((string.digits + string.ascii_lowercase)[remainder])
         return "".join(digits)
 
-    def cookie_value(self, sid: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str | Failure:
         """The session key itself: Django sets ``sessionid=<key>``."""
         if not self.writable:
             return Failure.read_only(self.name)
-        return sid
+        return session_id
 
 
 def django(

@@ -120,7 +120,7 @@ class DjangoNativeFormat(Format):
                 return math.floor(moment.timestamp() - now)
         return Failure.unserializable(self.name, "_session_expiry is not seconds or a datetime")
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """32 characters of ``[a-z0-9]``, like Django's ``_get_new_session_key``.
 
         Give at least 21 bytes of entropy: 36**32 is about 2**165.
@@ -132,9 +132,9 @@ class DjangoNativeFormat(Format):
             digits.append(_KEY_ALPHABET[remainder])
         return "".join(digits)
 
-    def cookie_value(self, sid: str) -> str:
+    def cookie_value(self, session_id: str) -> str:
         """The session key itself: Django sets ``sessionid=<key>``."""
-        return sid
+        return session_id
 
 
 def django_native(key: str = "sessionid", max_age: int = 1209600) -> DjangoNativeFormat:

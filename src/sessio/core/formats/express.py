@@ -7,7 +7,7 @@ Facts, from the modules' own code:
   the value contains ``%``, and keeps the raw value if decoding fails); the signature is split
   off at the *last* ``.``; with several secrets the first signs and any verifies.
 * an unsigned value is no session (express-session ignores it).
-* store: key ``sess:`` + sid, value ``JSON.stringify(session)`` with a ``cookie`` object
+* store: key ``sess:`` + session_id, value ``JSON.stringify(session)`` with a ``cookie`` object
   (``originalMaxAge``, ``expires`` as an ISO string or null, ``httpOnly``, ``path``, ...).
 * TTL (connect-redis): ``ceil((expires - now) / 1000)`` when ``cookie.expires`` is set, else the
   store's ``ttl`` (86400 s); a TTL of 0 or less deletes instead of writing.
@@ -171,7 +171,7 @@ class ExpressFormat(Format):
         return True
 
     def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
-        """Verify ``s:<sid>.<sig>`` against every secret (or take a plain sid without secrets)."""
+        """Verify ``s:<sid>.<sig>`` against every secret (or a plain session id without secrets)."""
         if "%" in value:
             value = decode_uri_component(value) or value
         if not self.secrets:
@@ -189,12 +189,12 @@ class ExpressFormat(Format):
         verified = _unsign(value[2:], self._keyed)
         if verified is None:
             return Failure.bad_signature(self.key, len(self.secrets))
-        sid, index = verified
-        return SessionRef(sid, self.store_key(sid), index)
+        session_id, index = verified
+        return SessionRef(session_id, self.store_key(session_id), index)
 
-    def store_key(self, sid: str) -> str:
-        """``sess:`` + sid, as connect-redis keys it."""
-        return self.prefix + sid
+    def store_key(self, session_id: str) -> str:
+        """``sess:`` + session_id, as connect-redis keys it."""
+        return self.prefix + session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """The JSON session; its ``cookie`` object goes to `meta`."""
@@ -250,15 +250,15 @@ class ExpressFormat(Format):
         slid = {**cookie, "expires": _iso_after(now, max_age)}
         return StoredSession(stored.data, {**stored.meta, "cookie": slid})
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """uid-safe's id: URL-safe base64 of the random bytes (24 bytes: 32 characters)."""
         return b64encode_url_nopad(entropy)
 
-    def cookie_value(self, sid: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str | Failure:
         """``encodeURIComponent('s:' + sign(sid, secrets[0]))``, as express-session sets it."""
         if not self.secrets:
-            return quote(sid, safe="-_.!~*'()")
-        return quote("s:" + sign(sid, self.secrets[0]), safe="-_.!~*'()")
+            return quote(session_id, safe="-_.!~*'()")
+        return quote("s:" + sign(session_id, self.secrets[0]), safe="-_.!~*'()")
 
 
 def express(

@@ -3,11 +3,11 @@
 Facts, from Flask-Session 0.8.0's ``flask_session/base.py`` and ``redis/redis.py``:
 
 * cookie value: the session id, ``secrets.token_urlsafe(SESSION_ID_LENGTH=32)`` (43
-  characters). With ``SESSION_USE_SIGNER`` it is ``sid.signature``: itsdangerous
+  characters). With ``SESSION_USE_SIGNER`` it is ``session_id.signature``: itsdangerous
   ``Signer(SECRET_KEY, salt="flask-session", key_derivation="hmac")``, so base64url of
   HMAC-SHA1 under HMAC-SHA1(SECRET_KEY, b"flask-session"); only ``SECRET_KEY`` verifies (no
   fallbacks); a value that does not verify gives Flask-Session a new, empty session.
-* store: key ``SESSION_KEY_PREFIX`` (``session:``) + sid; value
+* store: key ``SESSION_KEY_PREFIX`` (``session:``) + session_id; value
   ``msgspec.msgpack.Encoder().encode(dict(session))`` (or ``msgspec.json`` with
   ``SESSION_SERIALIZATION_FORMAT="json"``); every save sets the TTL to
   ``int(PERMANENT_SESSION_LIFETIME.total_seconds())`` (31 days), and by default every request
@@ -85,12 +85,12 @@ class FlaskSessionFormat(Format):
         return itsdangerous_key(self.secret_key, _SALT, "hmac")
 
     def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
-        """The sid itself, or (with `use_signer`) the sid that the signature verifies."""
+        """The session id itself, or (with `use_signer`) the one the signature verifies."""
         if not value:
             return Failure.malformed(self.key, "the value is empty")
         if not self.use_signer or self._signing_key is None:
             return SessionRef(value, self.store_key(value))
-        # token_urlsafe never makes a '.': a value without one is a bare, unsigned sid.
+        # token_urlsafe never makes a '.': a value without one is a bare, unsigned session_id.
         if "." not in value:
             return Failure.unsigned(self.key)
         try:
@@ -99,12 +99,12 @@ class FlaskSessionFormat(Format):
             return Failure.malformed(self.key, "it is not encodable text")
         if unsigned is None:
             return Failure.bad_signature(self.key, 1)
-        sid = unsigned[0].decode("utf-8")
-        return SessionRef(sid, self.store_key(sid), 0)
+        session_id = unsigned[0].decode("utf-8")
+        return SessionRef(session_id, self.store_key(session_id), 0)
 
-    def store_key(self, sid: str) -> str:
-        """``SESSION_KEY_PREFIX`` + sid."""
-        return self.prefix + sid
+    def store_key(self, session_id: str) -> str:
+        """``SESSION_KEY_PREFIX`` + session_id."""
+        return self.prefix + session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """``MsgSpecSerializer.decode``: the configured format, the other, then (if allowed)
@@ -181,15 +181,15 @@ class FlaskSessionFormat(Format):
         meta = {_PERMANENT: True} if self.permanent else {}
         return StoredSession({k: v for k, v in data.items() if k != _PERMANENT}, meta)
 
-    def new_sid(self, entropy: bytes) -> str:
+    def new_session_id(self, entropy: bytes) -> str:
         """``secrets.token_urlsafe``: base64url of the bytes, no padding (32 bytes: 43 chars)."""
         return b64encode_url_nopad(entropy)
 
-    def cookie_value(self, sid: str) -> str | Failure:
-        """The sid, signed as Flask-Session signs it when `use_signer` is on."""
+    def cookie_value(self, session_id: str) -> str | Failure:
+        """The session_id, signed as Flask-Session signs it when `use_signer` is on."""
         if not self.use_signer or self._signing_key is None:
-            return sid
-        return itsdangerous_sign(sid.encode("utf-8"), self._signing_key).decode("utf-8")
+            return session_id
+        return itsdangerous_sign(session_id.encode("utf-8"), self._signing_key).decode("utf-8")
 
 
 def flask_session(
