@@ -414,13 +414,14 @@ def test_a_bad_control_message_costs_no_subscription(
     with serve(node), clients() as connect:
         minted = node.call(node.sessions.create, {"user": "ann"})
         client = connect(node.url, minted.cookie)
+        sid = client.get_sid()
         wait_for(lambda: subscribers(plain, prefix + CONTROL_CHANNEL) == 1, TIMEOUT)
         for junk in (b"[" * 100_000, b"[" * 4000, b"\xff\xfe", b'{"op": "disconnect"}'):
             plain.publish(prefix + CONTROL_CHANNEL, junk)
         # Published right after the junk: on 1967016 the listener was resubscribing by now.
         message = encode_control(Disconnect(session_room(minted.sid), "session-revoked"))
         plain.publish(prefix + CONTROL_CHANNEL, message)
-        assert node.seen.wait("disconnect") == [(client.get_sid(), "session-revoked")]
+        assert node.seen.wait("disconnect") == [(sid, "session-revoked")]
     assert not [r for r in caplog.records if "control channel lost" in r.getMessage()]
     assert [r for r in caplog.records if "skipped a message" in r.getMessage()]
 
@@ -517,6 +518,7 @@ def test_a_revoke_missed_while_unsubscribed_takes_effect_when_the_channel_is_bac
     with serve(node), clients() as connect:
         minted = node.call(node.sessions.create, {"user": "ann"})
         client = connect(node.url, minted.cookie)
+        sid = client.get_sid()
         assert channel.live.wait(TIMEOUT)
         channel.up.clear()
         channel.drop.set()
@@ -527,7 +529,7 @@ def test_a_revoke_missed_while_unsubscribed_takes_effect_when_the_channel_is_bac
         assert channel.messages == []
         assert client.connected
         channel.up.set()
-        assert node.seen.wait("disconnect") == [(client.get_sid(), "session-not-found")]
+        assert node.seen.wait("disconnect") == [(sid, "session-not-found")]
 
 
 # --- intervals and close() --------------------------------------------------------------------
