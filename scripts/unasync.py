@@ -7,9 +7,14 @@ module written by hand on both sides, because its sync form is not a renaming. A
 matches nowhere is an error: it is either dead or a sign that the source changed under it.
 Lines marked ``# unasync: drop`` exist only in the async shell.
 
-``python scripts/unasync.py`` rewrites the sync files; ``--check`` (run in CI) fails when
-they differ from what would be generated, and shows the first line that differs. With
-``--tests``, the same goes for the test modules listed in `TESTS`.
+The end-to-end tests of the shells are generated the same way: each module in `TESTS` is
+rewritten by `RULES` and then `TEST_RULES` (names only the tests use; each of these must match
+in the tests), and ruff-formatted, since tests are formatted where the sync shell is not. The
+hand-written twins there are ``tests/e2e/aio_support.py`` and ``sync_support.py``.
+
+``python scripts/unasync.py`` rewrites the sync files, shell and tests; ``--check`` (run in
+CI) fails when they differ from what would be generated, and shows the first line that
+differs.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
 HAND_WRITTEN = {"_primitives.py"}
 # Test modules written for the async shell, and the sync twins generated from them.
-TESTS: dict[Path, Path] = {}
+TESTS: dict[Path, Path] = {
+    ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",
+}
 
 RULES: list[tuple[str, str]] = [
     (r"\bAsyncGenerator\[(.+?), None\]", r"Generator[\1, None, None]"),
@@ -38,38 +45,78 @@ RULES: list[tuple[str, str]] = [
     (r"\bsessio\.aio\b", "sessio.sync"),
     (r"\bthe async shell\b", "the sync shell"),
 ]
+# Applied to `TESTS` after `RULES`: names only the tests use, each of which must match there.
+TEST_RULES: list[tuple[str, str]] = [
+    (r"\b__a(enter|exit)__\b", r"__\1__"),
+    (r"\baio_support\b", "sync_support"),  # the hand-written twins
+    (r"\basync_client\b", "sync_client"),  # servers.py's client factories
+    (r"\.await_\(", ".wait("),  # e2e_support.Seen: `await_` is `wait` off the event loop
+]
 DROP = "# unasync: drop"
 HEADER = "# Generated from {source} by scripts/unasync.py: edit that file instead.\n"
 
 
-def unasync(text: str, source: str, target: Path, used: set[int]) -> str:
-    """The sync twin of one async module's source; records in `used` the rules that matched."""
-    out = "".join(line for line in text.splitlines(keepends=True) if DROP not in line)
-    for index, (pattern, replacement) in enumerate(RULES):
-        out, count = re.subn(pattern, replacement, out)
+def rewrite(text: str, rules: list[tuple[str, str]], used: set[int]) -> str:
+    """`text` with every rule applied in order; records in `used` the rules that matched."""
+    for index, (pattern, replacement) in enumerate(rules):
+        text, count = re.subn(pattern, replacement, text)
         if count:
             used.add(index)
-    out = HEADER.format(source=source) + out
-    # Renamed names sort differently, and an import may fall out of use: let ruff order
-    # the imports and __all__ and drop unused imports (and nothing else).
-    command = ["ruff", "check", "--select", "I,F401,RUF022", "--fix", "--quiet"]
-    return subprocess.run(
-        [sys.executable, "-m", *command, "--stdin-filename", str(target), "-"],
-        input=out,
+    return text
+
+
+def ruff(text: str, target: Path, *command: str) -> str:
+    """`text` passed through a ruff command as if it were the file `target`."""
+    # Not check=True: `ruff check` exits 1 when a violation it may not fix is left, and still
+    # prints the fixed text. No text at all means ruff failed, and must not become the file.
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "--stdin-filename", str(target), "-"],
+        input=text,
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
-    ).stdout
+    )
+    if not done.stdout:
+        raise SystemExit(f"ruff {command[0]} failed on {target}:\n{done.stderr}")
+    return done.stdout
 
 
-def pairs(with_tests: bool) -> Iterator[tuple[Path, Path]]:
-    """Each async source and the sync file generated from it."""
+class Used:
+    """Which rules matched: `RULES` in the shell, `TEST_RULES` in the tests."""
+
+    def __init__(self) -> None:
+        self.shell: set[int] = set()
+        self.tests: set[int] = set()
+
+    def unused(self) -> list[str]:
+        """The patterns of the rules that matched nothing."""
+        return [pattern for i, (pattern, _) in enumerate(RULES) if i not in self.shell] + [
+            pattern for i, (pattern, _) in enumerate(TEST_RULES) if i not in self.tests
+        ]
+
+
+def unasync(text: str, source: str, target: Path, used: Used) -> str:
+    """The sync twin of one async module's source; records in `used` the rules that matched."""
+    out = "".join(line for line in text.splitlines(keepends=True) if DROP not in line)
+    test = target in TESTS.values()
+    out = rewrite(out, RULES, set() if test else used.shell)
+    if test:
+        out = rewrite(out, TEST_RULES, used.tests)
+    out = HEADER.format(source=source) + out
+    # Renamed names sort differently, and an import may fall out of use: let ruff order
+    # the imports and __all__ and drop unused imports (and nothing else).
+    out = ruff(out, target, "check", "--select", "I,F401,RUF022", "--fix", "--quiet")
+    # A line that lost its `await` or `Async` may now fit where it was wrapped.
+    return ruff(out, target, "format", "--quiet") if test else out
+
+
+def pairs() -> Iterator[tuple[Path, Path]]:
+    """Each async source and the sync file generated from it: the shell's, then the tests'."""
     for source in sorted(SOURCE.rglob("*.py")):
         if source.name not in HAND_WRITTEN:
             yield source, TARGET / source.relative_to(SOURCE)
-    if with_tests:
-        yield from TESTS.items()
+    yield from TESTS.items()
 
 
 def first_difference(expected: str, actual: str) -> str:
@@ -85,9 +132,9 @@ def first_difference(expected: str, actual: str) -> str:
 def main(argv: list[str]) -> int:
     """Write (or with ``--check`` compare) every generated file."""
     check = "--check" in argv
-    used: set[int] = set()
+    used = Used()
     stale: list[str] = []
-    for source, target in pairs(with_tests="--tests" in argv or check):
+    for source, target in pairs():
         generated = unasync(source.read_text(), str(source.relative_to(ROOT)), target, used)
         if check:
             on_disk = target.read_text() if target.exists() else ""
@@ -97,11 +144,11 @@ def main(argv: list[str]) -> int:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(generated)
-    expected = {target for _, target in pairs(with_tests=False)}
+    expected = {target for _, target in pairs()}
     for orphan in sorted(TARGET.rglob("*.py")):
         if orphan not in expected and orphan.name not in HAND_WRITTEN:
             stale.append(f"{orphan.relative_to(ROOT)}: no async source (delete it)")
-    unused = [RULES[i][0] for i in range(len(RULES)) if i not in used]
+    unused = used.unused()
     if unused:
         print("rules that matched nothing (remove them):", *unused, file=sys.stderr)
         return 1

@@ -93,5 +93,5 @@ class Seen:
             return list(self._items[name])
 
     async def await_(self, name: str, count: int = 1, timeout: float = TIMEOUT) -> list[Any]:
-        """`wait` without blocking the calling event loop."""
+        """`wait` without blocking the calling event loop (unasync turns it into `wait`)."""
         return await anyio.to_thread.run_sync(functools.partial(self.wait, name, count, timeout))

@@ -1,25 +1,35 @@
-"""The async shell end to end: `AsyncSessionSockets` over a real ``socketio.AsyncServer`` served
-by uvicorn, real ``socketio.AsyncClient`` connections, over websocket and over polling.
+"""End to end: `AsyncSessionSockets` over a real ``socketio.AsyncServer``, real
+``socketio.AsyncClient`` connections, over websocket and over polling.
 
-The server runs on its own event loop in a thread (`servers.run_asgi`); the test drives clients
-from pytest's loop. Handlers record what they saw in a thread-safe `Seen`, and the tests wait
-on it (or on a client's ack) instead of sleeping.
+``scripts/unasync.py`` writes ``test_sync_shell.py`` from ``test_aio_shell.py``, by the rules
+that write the sync shell from the async one. What differs between the shells beyond names
+(how the app is served, how a test waits and calls into the server, the disconnect reasons a
+transport may give) lives in the hand-written support twins, `aio_support` here. Handlers
+record what they saw in a thread-safe `Seen`, and the tests wait on it (or on a client's ack)
+instead of sleeping.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from types import TracebackType
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import socketio
+from aio_support import (
+    ASYNC_MODE,
+    AsyncBarrier,
+    anyio_backend,  # noqa: F401 (pins asyncio)  # unasync: drop
+    at_once,
+    call_on_server,
+    client_gone,
+    serve_app,
+)
 from e2e_support import (
     PING_INTERVAL,
     PING_TIMEOUT,
@@ -33,18 +43,13 @@ from e2e_support import (
     sid_of,
 )
 
-from servers import async_client, run_asgi
-from sessio import Failure, SessionError, SessionRef, formats, resolve
+from servers import async_client
+from sessio import Failure, SessionError, formats
 from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore, Store
-from sessio.core import Format
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-
-pytestmark = pytest.mark.anyio
+pytestmark = pytest.mark.anyio  # unasync: drop
 
 REJECTED = {"message": "Connection rejected by server"}
-CLIENT_GONE = {"client disconnect", "transport close"}
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -52,12 +57,6 @@ def transport(request: pytest.FixtureRequest) -> str:
     """The one transport a test's clients may use."""
     name: str = request.param
     return name
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    # socketio.AsyncClient (like AsyncServer) calls asyncio directly.
-    return "asyncio"
 
 
 class BrokenStore(MemoryStore):
@@ -72,7 +71,7 @@ class App:
 
     def __init__(self, store: Store, require_session: bool) -> None:
         self.sio = socketio.AsyncServer(
-            async_mode="asgi", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+            async_mode=ASYNC_MODE, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
         )
         self.store = store
         self.sessions = AsyncSessionSockets(
@@ -81,7 +80,7 @@ class App:
         self.seen = Seen()
         self.url = ""
         self.serve_anonymously = False
-        self._together = asyncio.Barrier(2)
+        self._together = AsyncBarrier(2)
         self._register()
 
     def _register(self) -> None:
@@ -111,9 +110,7 @@ class App:
         @sessions.on("set_together")
         async def set_together(sid: str, session: AsyncSession, key: str, value: Any) -> Any:
             session[key] = value
-            # Both sockets hold their edit before either saves.
-            with anyio.fail_after(TIMEOUT):
-                await self._together.wait()
+            await self._together.wait()  # both sockets hold their edit before either saves
             await session.save()
             return dict(session)
 
@@ -158,53 +155,13 @@ class App:
             return {"sid": sid, "args": args}
 
 
-def session_route(store: Store, fmt: Format) -> Callable[..., Any]:
-    """``GET /session``: the bytes stored for the request's cookie (404 without a session)."""
-
-    async def app(
-        scope: Scope,
-        receive: Callable[[], Any],
-        send: Callable[[Message], Any],
-    ) -> None:
-        if scope["type"] != "http":
-            return
-        cookie = ",".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
-        verdict = resolve(cookie or None, fmt, time.time())
-        raw = await store.get(verdict.key) if isinstance(verdict, SessionRef) else None
-        status = 404 if raw is None or scope["path"] != "/session" else 200
-        headers = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": raw if status == 200 else b"null"})
-
-    return app
-
-
 @contextlib.contextmanager
 def serve(store: Store | None = None, *, require_session: bool = False) -> Iterator[App]:
-    """An `App` served by uvicorn on a free port for the length of the block."""
+    """An `App`, with ``GET /session`` beside it, served on a free port for the block."""
     app = App(store if store is not None else MemoryStore(), require_session)
-    with run_asgi(socketio.ASGIApp(app.sio, session_route(app.store, app.sessions.fmt))) as url:
+    with serve_app(app.sio, app.store, app.sessions.fmt) as url:
         app.url = url
         yield app
-
-
-class Inbox:
-    """A client's handler for one server event: what arrived, and a way to wait for it."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self._arrived = asyncio.Event()
-
-    def __call__(self, data: Any) -> None:
-        self.items.append(data)
-        self._arrived.set()
-
-    async def wait(self, count: int = 1) -> list[Any]:
-        with anyio.fail_after(TIMEOUT):
-            while len(self.items) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
-        return self.items
 
 
 class Clients:
@@ -225,8 +182,7 @@ class Clients:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with anyio.fail_after(TIMEOUT):
-            await asyncio.gather(*(client.disconnect() for client in self._clients))
+        await at_once(*(client.disconnect for client in self._clients))
 
     def _new(self, on: dict[str, Callable[..., Any]]) -> socketio.AsyncClient:
         client = async_client()
@@ -322,7 +278,7 @@ async def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> 
             assert fresh.id == minted.session_id
             assert dict(fresh) == {"user": "alice", "visits": 1}
 
-            async with httpx.AsyncClient(base_url=app.url) as http:
+            async with httpx.AsyncClient(base_url=app.url, timeout=TIMEOUT) as http:
                 response = await http.get("/session", headers={"Cookie": minted.cookie})
                 anonymous = await http.get("/session")
             assert response.status_code == 200
@@ -337,9 +293,7 @@ async def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> 
             assert ack["session"] == {"user": "alice", "visits": 1}
 
 
-async def test_a_namespace_gets_sessions_and_plain_handlers_work_untouched(
-    transport: str,
-) -> None:
+async def test_a_namespace_gets_sessions_and_plain_handlers_work_untouched(transport: str) -> None:
     with serve() as app:
         minted = await app.sessions.create({"user": "alice"})
         async with Clients(app.url, transport) as clients:
@@ -359,7 +313,8 @@ async def test_a_namespace_gets_sessions_and_plain_handlers_work_untouched(
             for sid, namespace in [(sid_of(client), "/"), (plain_sid, "/plain")]:
                 fresh = await app.sessions.get_session(sid, namespace=namespace)
                 assert dict(fresh) == {"user": "alice", "said": "hi"}
-            assert (await app.sessions.of("/chat").get_session(chat_sid))["said"] == "hi"
+            chat = await app.sessions.of("/chat").get_session(chat_sid)
+            assert chat["said"] == "hi"
 
 
 async def test_a_socket_without_a_session_can_be_served_anonymously(transport: str) -> None:
@@ -395,7 +350,7 @@ async def test_the_disconnect_handler_gets_sid_session_and_reason(transport: str
             [(gone_sid, session, reason)] = await app.seen.await_("disconnect")
         assert gone_sid == sid
         assert session == {"user": "alice", "step": 2}
-        assert reason in CLIENT_GONE
+        assert reason in client_gone(transport)
         assert app.sessions.session(sid) is None
 
 
@@ -429,31 +384,42 @@ async def test_two_sockets_of_one_session_save_different_keys_at_once(transport:
         async with Clients(app.url, transport) as clients:
             first = await clients.connect(minted.cookie)
             second = await clients.connect(minted.cookie)
-            await asyncio.gather(
-                first.call("set_together", ("tab1", 1), timeout=TIMEOUT),
-                second.call("set_together", ("tab2", 2), timeout=TIMEOUT),
+            await at_once(
+                partial(first.call, "set_together", ("tab1", 1), timeout=TIMEOUT),
+                partial(second.call, "set_together", ("tab2", 2), timeout=TIMEOUT),
             )
             fresh = await app.sessions.get_session(sid_of(first))
             assert dict(fresh) == {"user": "alice", "tab1": 1, "tab2": 2}
 
 
-async def test_emit_to_session_reaches_every_socket_of_that_session_only(transport: str) -> None:
+@pytest.mark.parametrize("sender", ["handler", "server"])
+async def test_emit_to_session_reaches_every_socket_of_that_session_only(
+    transport: str, sender: str
+) -> None:
     with serve() as app:
         alice = await app.sessions.create({"user": "alice"})
         bob = await app.sessions.create({"user": "bob"})
-        inboxes = [Inbox(), Inbox(), Inbox()]
+        inboxes = [Seen(), Seen(), Seen()]
         async with Clients(app.url, transport) as clients:
-            tab1 = await clients.connect(alice.cookie, on={"news": inboxes[0]})
-            await clients.connect(alice.cookie, on={"news": inboxes[1]})
-            await clients.connect(bob.cookie, on={"news": inboxes[2]})
+            tab1 = await clients.connect(alice.cookie, on={"news": partial(inboxes[0].add, "news")})
+            await clients.connect(alice.cookie, on={"news": partial(inboxes[1].add, "news")})
+            await clients.connect(bob.cookie, on={"news": partial(inboxes[2].add, "news")})
 
-            assert await tab1.call("tell", (alice.session_id, "for alice"), timeout=TIMEOUT)
-            assert await inboxes[0].wait() == ["for alice"]
-            assert await inboxes[1].wait() == ["for alice"]
+            async def tell(session_id: str, news: str) -> None:
+                # From an event handler, or from the server outside any handler.
+                if sender == "handler":
+                    assert await tab1.call("tell", (session_id, news), timeout=TIMEOUT)
+                else:
+                    emit = app.sessions.emit_to_session
+                    await call_on_server(app.url, emit, session_id, "news", news)
+
+            await tell(alice.session_id, "for alice")
+            assert await inboxes[0].await_("news") == ["for alice"]
+            assert await inboxes[1].await_("news") == ["for alice"]
             # Sent after the first: had bob's socket been sent that one, it would be here first.
-            assert await tab1.call("tell", (bob.session_id, "for bob"), timeout=TIMEOUT)
-            assert await inboxes[2].wait() == ["for bob"]
-            assert inboxes[0].items == inboxes[1].items == ["for alice"]
+            await tell(bob.session_id, "for bob")
+            assert await inboxes[2].await_("news") == ["for bob"]
+            assert inboxes[0].get("news") == inboxes[1].get("news") == ["for alice"]
 
 
 async def test_a_connection_upgraded_from_polling_keeps_its_session() -> None:

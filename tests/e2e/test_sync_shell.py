@@ -1,24 +1,26 @@
-"""The sync shell end to end: `SessionSockets` over a real ``socketio.Server`` in threading mode
-served by werkzeug, real ``socketio.Client`` connections, over websocket and over polling.
+# Generated from tests/e2e/test_aio_shell.py by scripts/unasync.py: edit that file instead.
+"""End to end: `SessionSockets` over a real ``socketio.Server``, real
+``socketio.Client`` connections, over websocket and over polling.
 
-Handlers run in the server's threads and record what they saw in a thread-safe `Seen`; the
-tests wait on it (or on a client's ack) instead of sleeping.
+``scripts/unasync.py`` writes ``test_sync_shell.py`` from ``test_aio_shell.py``, by the rules
+that write the sync shell from the async one. What differs between the shells beyond names
+(how the app is served, how a test waits and calls into the server, the disconnect reasons a
+transport may give) lives in the hand-written support twins, `sync_support` here. Handlers
+record what they saw in a thread-safe `Seen`, and the tests wait on it (or on a client's ack)
+instead of sleeping.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import httpx
 import pytest
-import requests
 import socketio
 from e2e_support import (
     PING_INTERVAL,
@@ -32,20 +34,20 @@ from e2e_support import (
     headers_for,
     sid_of,
 )
+from sync_support import (
+    ASYNC_MODE,
+    Barrier,
+    at_once,
+    call_on_server,
+    client_gone,
+    serve_app,
+)
 
-from servers import run_wsgi, sync_client
-from sessio import Failure, SessionError, SessionRef, formats, resolve
-from sessio.core import Format
+from servers import sync_client
+from sessio import Failure, SessionError, formats
 from sessio.sync import MemoryStore, Session, SessionSockets, Store
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
 REJECTED = {"message": "Connection rejected by server"}
-CLIENT_GONE = {"client disconnect", "transport close"}
-# python-socketio's sync client over polling sometimes stops without its last packet reaching
-# the server, which then reports the loss at its ping timeout: still the reason socketio gave.
-CLIENT_GONE_POLLING = {*CLIENT_GONE, "ping timeout"}
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -67,7 +69,7 @@ class App:
 
     def __init__(self, store: Store, require_session: bool) -> None:
         self.sio = socketio.Server(
-            async_mode="threading", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+            async_mode=ASYNC_MODE, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
         )
         self.store = store
         self.sessions = SessionSockets(
@@ -76,7 +78,7 @@ class App:
         self.seen = Seen()
         self.url = ""
         self.serve_anonymously = False
-        self._together = threading.Barrier(2, timeout=TIMEOUT)
+        self._together = Barrier(2)
         self._register()
 
     def _register(self) -> None:
@@ -109,6 +111,11 @@ class App:
             self._together.wait()  # both sockets hold their edit before either saves
             session.save()
             return dict(session)
+
+        @sessions.on("tell")
+        def tell(sid: str, session: Session, session_id: str, news: Any) -> bool:
+            sessions.emit_to_session(session_id, "news", news)
+            return True
 
         @sessions.on("*")
         def anything(event: str, sid: str, session: Session | None, *args: Any) -> Any:
@@ -146,26 +153,11 @@ class App:
             return {"sid": sid, "args": args}
 
 
-def session_route(store: Store, fmt: Format) -> WSGIApplication:
-    """``GET /session``: the bytes stored for the request's cookie (404 without a session)."""
-
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        verdict = resolve(environ.get("HTTP_COOKIE"), fmt, time.time())
-        raw = store.get(verdict.key) if isinstance(verdict, SessionRef) else None
-        if raw is None or environ.get("PATH_INFO") != "/session":
-            start_response("404 Not Found", [("Content-Type", "application/json")])
-            return [b"null"]
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [raw]
-
-    return app
-
-
 @contextlib.contextmanager
 def serve(store: Store | None = None, *, require_session: bool = False) -> Iterator[App]:
-    """An `App` served by werkzeug on a free port for the length of the block."""
+    """An `App`, with ``GET /session`` beside it, served on a free port for the block."""
     app = App(store if store is not None else MemoryStore(), require_session)
-    with run_wsgi(socketio.WSGIApp(app.sio, session_route(app.store, app.sessions.fmt))) as url:
+    with serve_app(app.sio, app.store, app.sessions.fmt) as url:
         app.url = url
         yield app
 
@@ -188,9 +180,7 @@ class Clients:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._clients:
-            with ThreadPoolExecutor(len(self._clients)) as pool:
-                list(pool.map(lambda client: client.disconnect(), self._clients))
+        at_once(*(client.disconnect for client in self._clients))
 
     def _new(self, on: dict[str, Callable[..., Any]]) -> socketio.Client:
         client = sync_client()
@@ -280,16 +270,13 @@ def test_save_from_a_socket_reaches_the_store_and_http(transport: str) -> None:
             ack = client.call("set", ("visits", 1), timeout=TIMEOUT)
             assert ack == {"user": "alice", "visits": 1}
 
-            sid = sid_of(client)
-            fresh = app.sessions.get_session(sid)
+            fresh = app.sessions.get_session(sid_of(client))
             assert fresh.id == minted.session_id
             assert dict(fresh) == {"user": "alice", "visits": 1}
 
-            with requests.Session() as http:
-                response = http.get(
-                    f"{app.url}/session", headers={"Cookie": minted.cookie}, timeout=TIMEOUT
-                )
-                anonymous = http.get(f"{app.url}/session", timeout=TIMEOUT)
+            with httpx.Client(base_url=app.url, timeout=TIMEOUT) as http:
+                response = http.get("/session", headers={"Cookie": minted.cookie})
+                anonymous = http.get("/session")
             assert response.status_code == 200
             stored = response.json()
             assert stored["user"] == "alice" and stored["visits"] == 1
@@ -322,7 +309,8 @@ def test_a_namespace_gets_sessions_and_plain_handlers_work_untouched(transport: 
             for sid, namespace in [(sid_of(client), "/"), (plain_sid, "/plain")]:
                 fresh = app.sessions.get_session(sid, namespace=namespace)
                 assert dict(fresh) == {"user": "alice", "said": "hi"}
-            assert app.sessions.of("/chat").get_session(chat_sid)["said"] == "hi"
+            chat = app.sessions.of("/chat").get_session(chat_sid)
+            assert chat["said"] == "hi"
 
 
 def test_a_socket_without_a_session_can_be_served_anonymously(transport: str) -> None:
@@ -358,7 +346,7 @@ def test_the_disconnect_handler_gets_sid_session_and_reason(transport: str) -> N
             [(gone_sid, session, reason)] = app.seen.wait("disconnect")
         assert gone_sid == sid
         assert session == {"user": "alice", "step": 2}
-        assert reason in (CLIENT_GONE if transport == "websocket" else CLIENT_GONE_POLLING)
+        assert reason in client_gone(transport)
         assert app.sessions.session(sid) is None
 
 
@@ -392,31 +380,40 @@ def test_two_sockets_of_one_session_save_different_keys_at_once(transport: str) 
         with Clients(app.url, transport) as clients:
             first = clients.connect(minted.cookie)
             second = clients.connect(minted.cookie)
-            with ThreadPoolExecutor(2) as pool:
-                calls = [
-                    pool.submit(first.call, "set_together", ("tab1", 1), timeout=TIMEOUT),
-                    pool.submit(second.call, "set_together", ("tab2", 2), timeout=TIMEOUT),
-                ]
-                for call in calls:
-                    call.result()
-            sid = sid_of(first)
-            assert dict(app.sessions.get_session(sid)) == {"user": "alice", "tab1": 1, "tab2": 2}
+            at_once(
+                partial(first.call, "set_together", ("tab1", 1), timeout=TIMEOUT),
+                partial(second.call, "set_together", ("tab2", 2), timeout=TIMEOUT),
+            )
+            fresh = app.sessions.get_session(sid_of(first))
+            assert dict(fresh) == {"user": "alice", "tab1": 1, "tab2": 2}
 
 
-def test_emit_to_session_reaches_every_socket_of_that_session_only(transport: str) -> None:
+@pytest.mark.parametrize("sender", ["handler", "server"])
+def test_emit_to_session_reaches_every_socket_of_that_session_only(
+    transport: str, sender: str
+) -> None:
     with serve() as app:
         alice = app.sessions.create({"user": "alice"})
         bob = app.sessions.create({"user": "bob"})
         inboxes = [Seen(), Seen(), Seen()]
         with Clients(app.url, transport) as clients:
-            for inbox, minted in zip(inboxes, [alice, alice, bob], strict=True):
-                clients.connect(minted.cookie, on={"news": partial(inbox.add, "news")})
+            tab1 = clients.connect(alice.cookie, on={"news": partial(inboxes[0].add, "news")})
+            clients.connect(alice.cookie, on={"news": partial(inboxes[1].add, "news")})
+            clients.connect(bob.cookie, on={"news": partial(inboxes[2].add, "news")})
 
-            app.sessions.emit_to_session(alice.session_id, "news", "for alice")
+            def tell(session_id: str, news: str) -> None:
+                # From an event handler, or from the server outside any handler.
+                if sender == "handler":
+                    assert tab1.call("tell", (session_id, news), timeout=TIMEOUT)
+                else:
+                    emit = app.sessions.emit_to_session
+                    call_on_server(app.url, emit, session_id, "news", news)
+
+            tell(alice.session_id, "for alice")
             assert inboxes[0].wait("news") == ["for alice"]
             assert inboxes[1].wait("news") == ["for alice"]
             # Sent after the first: had bob's socket been sent that one, it would be here first.
-            app.sessions.emit_to_session(bob.session_id, "news", "for bob")
+            tell(bob.session_id, "for bob")
             assert inboxes[2].wait("news") == ["for bob"]
             assert inboxes[0].get("news") == inboxes[1].get("news") == ["for alice"]
 

@@ -43,51 +43,19 @@ class DjangoStore:
     Needs Django, configured (``settings.configure()`` or ``DJANGO_SETTINGS_MODULE`` plus
     ``django.setup()``). `engine` is a ``SESSION_ENGINE``-style module path or a
     ``SessionStore`` class; by default the one ``settings.SESSION_ENGINE`` names, so a custom
-    engine (a subclass with its own model, serializer or salt) keeps working: sessio never reads
-    ``session_data``, cache pickles or session files itself. Use it with the format that
-    `format` returns (`sessio.core.formats.django_native`): the bytes it hands out are the loaded
-    session dict as canonical JSON, and it takes the same bytes back. After construction,
-    `engine` is the ``SessionStore`` class in use and `transactional` says whether
-    compare-and-set runs in a database transaction (the ``db`` family).
+    engine keeps working: sessio never reads ``session_data``, cache pickles or session files
+    itself. Use it with the format that `format` returns (`sessio.core.formats.django_native`):
+    the bytes it hands out are the loaded session dict as canonical JSON, and it takes the same
+    bytes back. After construction, `engine` is the ``SessionStore`` class in use and
+    `transactional` says whether compare-and-set runs in a database transaction (the ``db``
+    family: atomic against every other sessio writer; other engines: best effort).
 
     The async `DjangoStore` runs each Django call in a worker thread (``anyio.to_thread``, so
     under asyncio and trio alike; Django's ORM refuses to run on an event loop's thread); the
     sync one calls Django directly, in the caller's thread.
 
-    * `get` builds ``SessionStore(session_key=key)`` and calls ``exists()`` then ``load()``;
-      a missing or expired session is None, and a read never creates a session (the ``file``
-      engine replaces an expired session with a new one on load; that is switched off, as
-      Django's own ``clear_expired`` does).
-    * `set` and `compare_and_set` write through ``SessionStore.save()``. Django computes the
-      expiry itself from the session (``_session_expiry``, else ``SESSION_COOKIE_AGE``), as it
-      does for its own saves, which is the TTL the format asks for when its ``max_age`` is
-      ``SESSION_COOKIE_AGE``; ``set_expiry`` is not called, since it would write an explicit
-      ``_session_expiry`` into the user's session. A TTL of 0 or less deletes.
-    * `delete` is ``SessionStore.delete(key)`` (a logout).
-
-    How atomic `compare_and_set` is, per engine:
-
-    * ``db``, ``cached_db`` and other ``db`` subclasses: the read, the comparison and the
-      save run in one ``transaction.atomic()`` on the session model's write database, after
-      ``select_for_update()`` has locked the session's row where the database supports it
-      (PostgreSQL, MySQL, MariaDB, Oracle): atomic against every other sessio writer, in any
-      process. Two writers creating the same absent session both pass the lock; the second
-      insert fails and is answered as a mismatch. SQLite has no row locks: the transaction
-      starts with a no-op write to the row, which takes SQLite's database write lock up
-      front (as ``BEGIN IMMEDIATE`` would), so every other writer, in any process, waits for
-      it (up to the sqlite ``timeout``, 5 s by default; past that the save fails as
-      ``store-unavailable`` rather than losing an update); this process's sessio writers
-      also queue on one process lock.
-    * ``cache``, ``file`` and engines that do not derive from ``db``: best effort. A
-      process-local lock per key serializes this process's writers (those of this shell: the
-      sync and the async `DjangoStore` keep separate locks), and the session is re-read and
-      compared right before the save; a writer in another process can still
-      slip in between that read and the save. Creating an absent session is exclusive
-      (``cache.add``, ``O_EXCL``), so two first writes never both win.
-
-    Database connections are handled as a Django request handles them: obsolete or broken
-    ones are closed before and after each operation (``CONN_MAX_AGE``), except in a thread
-    that is inside a transaction of its own.
+    docs/stores.md says what each operation asks of the engine, how atomic compare-and-set is
+    on each engine, and how database connections are recycled.
     """
 
     def __init__(self, engine: str | type[Any] | None = None) -> None:
@@ -113,7 +81,7 @@ class DjangoStore:
     async def compare_and_set(
         self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
     ) -> tuple[bool, bytes | None]:
-        """Save `value` only if the session is `expected` (see the class for how atomic)."""
+        """Save `value` only if the session is `expected` (how atomic: docs/stores.md)."""
         return await _django(self._compare_and_set, key, expected, value, ttl)
 
     async def ttl(self, key: str) -> float | None:

@@ -52,13 +52,8 @@ class RedisStore:
     several applications share one database).
 
     Redis errors are not caught here: the shell reports them as ``store-unavailable``.
-    Reconnecting is the client's business. ``redis.asyncio.Redis(host=..., port=...)``
-    retries a failed call 10 times with backoff by default, so it replaces a connection that a
-    Redis restart closed, but takes about 5 s to report that Redis is down. A client made with
-    ``from_url()`` or an explicit ``ConnectionPool`` does not retry at all, and on asyncio its
-    first call after a restart fails. ``retry=Retry(NoBackoff(), 1)`` (from
-    ``redis.asyncio.retry`` and ``redis.backoff``) gives both: one immediate retry on a fresh
-    connection, and an error at once while Redis is down.
+    Reconnecting is the client's business: docs/stores.md says which retry settings replace a
+    connection that a Redis restart closed and still fail fast while Redis is down.
     """
 
     def __init__(
@@ -147,12 +142,8 @@ class RedisStore:
         resubscribes on its own (messages published in between are lost). A connection lost
         for good ends the iteration with the client's error; the listener subscribes again.
 
-        On a cluster this is plain pub/sub, not sharded: every node relays a PUBLISH to all
-        the others over the cluster bus, so a publisher and a subscriber may each use any
-        node. Both take the node that last worked, else the first that answers: a master that
-        is down does not silence the channel (sharded pub/sub would hang on the master of the
-        channel's slot). Servers on an older sessio, which used the cluster client's own plain
-        pub/sub, still hear this one and are heard.
+        On a cluster this is plain pub/sub, not sharded, on the node that last worked, else
+        the first that answers (docs/stores.md says why).
         """
         name = self.key_prefix + channel
         nodes = await self._control_nodes()
