@@ -4,8 +4,8 @@
 (``"aio"``) or ``SessionSockets`` on a threaded ``Server`` under werkzeug (``"sync"``), over
 `RedisStore` on a ``redis.asyncio.RedisCluster`` / ``redis.RedisCluster`` of its own. No
 socket.io client manager: what crosses servers here is sessio's control channel, nothing else.
-The Redis clients fail fast (one immediate retry, 1 s socket timeouts), as `RedisStore`'s
-docstring advises, so that a dead master shows as ``store-unavailable`` at once.
+The Redis clients fail fast (one immediate retry, 1 s socket timeouts), as docs/stores.md
+advises, so that a dead master shows as ``store-unavailable`` at once.
 
 Handlers (acked):
 

@@ -3,7 +3,7 @@
 A real server of each shell (``AsyncSessionSockets`` under uvicorn, ``SessionSockets`` in
 threading mode under werkzeug) keeps its sessions in `RedisStore` on a private redis-server.
 Its Redis client fails fast and reconnects by itself (``retry=Retry(NoBackoff(), 1)`` and
-short socket timeouts, as `RedisStore`'s docstring advises). A client does acknowledged saves
+short socket timeouts, as docs/stores.md advises). A client does acknowledged saves
 in a loop while the test stops Redis and starts it again on the same port; nothing on the
 server is restarted. Redis runs without persistence, so its sessions are lost with it: after
 the restart the web app logs the user in again (a new session), and the old one is gone.

@@ -342,7 +342,7 @@ async def test_default_async_client_survives_a_restart(
     redis_server: RedisServer, prefix: str
 ) -> None:
     # redis.asyncio.Redis(host=..., port=...) retries by default; a client made with
-    # from_url() does not, and its first call after the restart would fail (see RedisStore).
+    # from_url() does not, and its first call after the restart would fail (see docs/stores.md).
     client = redis.asyncio.Redis(host=HOST, port=redis_server.port)
     try:
         store = AsyncRedisStore(client, key_prefix=prefix)
