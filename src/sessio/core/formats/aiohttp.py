@@ -92,8 +92,10 @@ def _unused_fernet_key(storage: str) -> ValueError:
 
 @frozen
 class AiohttpCookieFormat(CookieFormat):
-    """aiohttp-session's cookie storages, Simple and Encrypted (read-only). Build with
-    `aiohttp`."""
+    """aiohttp-session's SimpleCookieStorage or EncryptedCookieStorage: the session is the cookie.
+
+    Read-only from a socket. Build with `aiohttp` (``"simple"`` or ``"encrypted"``).
+    """
 
     storage: AiohttpCookieStorage = field(validator=attrs.validators.in_(_COOKIE_STORAGES))
     fernet_keys: tuple[bytes, ...] = field(default=(), repr=False, validator=_storage_keys)
@@ -159,8 +161,10 @@ class AiohttpCookieFormat(CookieFormat):
 
 @frozen
 class AiohttpStoreFormat(StoreFormat):
-    """aiohttp-session's RedisStorage: the cookie is the key. Build with
-    ``aiohttp("redis")``."""
+    """aiohttp-session's RedisStorage: the cookie is the session's key in Redis.
+
+    Build with ``aiohttp("redis")``.
+    """
 
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
