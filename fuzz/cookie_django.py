@@ -67,7 +67,7 @@ def check(data: bytes, result: object) -> None:
     for verdict in (db, native):
         expect(isinstance(verdict, SessionRef) == is_key, "django:session-key")
         if is_key:
-            expect(verdict.sid == value, "django:session-key-sid")
+            expect(verdict.session_id == value, "django:session-key-sid")
 
 
 if __name__ == "__main__":

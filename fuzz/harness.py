@@ -131,7 +131,7 @@ def expect_verdict(verdict: object, allowed: tuple[type, ...] = ()) -> None:
             expect(secret not in verdict.message, "secret-in-message", verdict.code)
     if isinstance(verdict, SessionRef):
         # An empty sid is possible where the framework signs one (Flask-Session does too).
-        expect(isinstance(verdict.sid, str), "sid-type")
+        expect(isinstance(verdict.session_id, str), "sid-type")
 
 
 def _codes() -> frozenset[str]:
