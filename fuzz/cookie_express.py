@@ -61,7 +61,7 @@ def check(data: bytes, result: object) -> None:
     """The signed verdict is express-session's."""
     header, (_, direct), _ = result  # type: ignore[misc]
     expected = _reference(header.value(SIGNED))
-    got = (direct.sid, direct.secret_index) if isinstance(direct, SessionRef) else None
+    got = (direct.session_id, direct.secret_index) if isinstance(direct, SessionRef) else None
     expect(got == expected, "express:differs-from-cookie-signature", f"{got!r} {expected!r}")
 
 

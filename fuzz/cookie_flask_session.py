@@ -38,10 +38,10 @@ def check(data: bytes, result: object) -> None:
     sid = refs.flask_session_sid(value) if value else refs.REJECT
     expect(accepted(signed) == (sid is not refs.REJECT), "flask_session:verdict-differs")
     if isinstance(signed, SessionRef):
-        expect(signed.sid == sid, "flask_session:sid-differs")
+        expect(signed.session_id == sid, "flask_session:sid-differs")
     expect(isinstance(unsigned, SessionRef) == bool(value), "flask_session:unsigned")
     if isinstance(unsigned, SessionRef):
-        expect(unsigned.sid == value, "flask_session:unsigned-sid")
+        expect(unsigned.session_id == value, "flask_session:unsigned-sid")
 
 
 if __name__ == "__main__":

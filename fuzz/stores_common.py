@@ -1,6 +1,6 @@
 """The checks every store target runs on bytes a store may hold.
 
-`Format.decode` and `sessio.core.load` never raise and agree; a decoded session survives a
+`StoreFormat.decode` and `sessio.core.load` never raise and agree; a decoded session survives a
 socket's snapshot and diff; decode → encode → decode gives the same data, and encoding that
 again gives the same bytes; `plan_save` of a hostile change (the session nested in itself,
 a key deleted; strict or not; touched or not) returns a Write, a Failure or None, and a
@@ -18,9 +18,9 @@ from sessio.core import (
     Changes,
     Encoded,
     Failure,
-    Format,
     SessionRef,
     StoredSession,
+    StoreFormat,
     Write,
     apply,
     load,
@@ -45,7 +45,7 @@ def _json_safe(value: Any, depth: int = 0) -> bool:
     )
 
 
-def roundtrip(fmt: Format, raw: bytes, now: float, flags: int) -> Any:
+def roundtrip(fmt: StoreFormat, raw: bytes, now: float, flags: int) -> Any:
     """Decode `raw`; if it is a session, encode and save it; check every step."""
     first = fmt.decode(raw, now)
     expect(isinstance(first, StoredSession | Failure), f"{fmt.name}:decode-type")

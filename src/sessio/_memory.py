@@ -117,16 +117,6 @@ class MemoryTable:
             self._put(key, value, ttl, now)
             return True, value
 
-    def expire(self, key: str, ttl: float | None) -> bool:
-        """Give `key` a new TTL; False when it is not there."""
-        with self._lock:
-            now = self.clock()
-            current = self._live(key, now)
-            if current is None:
-                return False
-            self._put(key, current, ttl, now)
-            return True
-
     def ttl(self, key: str) -> float | None:
         """Seconds left for `key` (None: no expiry or absent)."""
         with self._lock:

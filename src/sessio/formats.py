@@ -1,40 +1,58 @@
 """Session formats: one constructor per web framework, each taking that framework's settings.
 
-=================  ==========================================================  ===========
-constructor        framework                                                    socket can
-=================  ==========================================================  ===========
-`express`          express-session + cookie-signature + connect-redis           write
-`flask`            Flask's default signed-cookie session                        read
-`flask_session`    Flask-Session 0.8 (Redis backend, msgpack or JSON)           write
-`starlette`        Starlette / FastAPI ``SessionMiddleware``                    read
-`django`           Django sessions (``signed_cookies``; ``db``/``file``/``cache``)  read / write
-`django_native`    any Django session engine, through `DjangoStore`             write
-`aiohttp`          aiohttp-session (``storage=``: simple, encrypted, redis)     read / write
-=================  ==========================================================  ===========
+=================  ================================================================  ===========
+constructor        framework                                                          socket can
+=================  ================================================================  ===========
+`express`          express-session + cookie-signature + connect-redis                 write
+`flask`            Flask's default signed-cookie session                              read
+`flask_session`    Flask-Session 0.8 (Redis backend, msgpack or JSON)                 write
+`starlette`        Starlette / FastAPI ``SessionMiddleware``                          read
+`django`           Django sessions: ``signed_cookies``; ``db``, ``file``, ``cache``   read; write
+`django_native`    any Django session engine, through `DjangoStore`                   write
+`aiohttp`          aiohttp-session (``storage=``): simple, encrypted; redis           read; write
+=================  ================================================================  ===========
+
+Each format is one of two kinds. A `CookieFormat` keeps the session in the browser's cookie,
+which a socket cannot set: read-only. A `StoreFormat` keeps it in a server-side store that
+the cookie names: a socket can write it. `Format` is either; `django` and `aiohttp` give the
+kind their ``backend`` or ``storage`` names (`DjangoCookieFormat` or `DjangoStoreFormat`,
+`AiohttpCookieFormat` or `AiohttpStoreFormat`).
 
 The formats are pure code (`sessio.core.formats`); this module is their public name.
 """
 
 from __future__ import annotations
 
-from sessio.core.formats._base import Format
-from sessio.core.formats.aiohttp import AiohttpFormat, aiohttp
-from sessio.core.formats.django import DjangoFormat, django
+from sessio.core.formats._base import CookieFormat, Format, StoreFormat
+from sessio.core.formats.aiohttp import (
+    AiohttpCookieFormat,
+    AiohttpFormat,
+    AiohttpStoreFormat,
+    aiohttp,
+)
+from sessio.core.formats.django import DjangoCookieFormat, DjangoFormat, django
 from sessio.core.formats.django_native import DjangoNativeFormat, django_native
+from sessio.core.formats.django_store import DjangoStoreFormat
 from sessio.core.formats.express import ExpressFormat, express
 from sessio.core.formats.flask import FlaskFormat, flask
 from sessio.core.formats.flask_session import FlaskSessionFormat, flask_session
 from sessio.core.formats.starlette import StarletteFormat, starlette
 
 __all__ = [
+    "AiohttpCookieFormat",
     "AiohttpFormat",
+    "AiohttpStoreFormat",
+    "CookieFormat",
+    "DjangoCookieFormat",
     "DjangoFormat",
     "DjangoNativeFormat",
+    "DjangoStoreFormat",
     "ExpressFormat",
     "FlaskFormat",
     "FlaskSessionFormat",
     "Format",
     "StarletteFormat",
+    "StoreFormat",
     "aiohttp",
     "django",
     "django_native",

@@ -186,7 +186,9 @@ def test_the_format_classes_refuse_empty_keys_too() -> None:
     with pytest.raises(ValueError, match="secrets"):
         formats.FlaskFormat((b"k", b""))
     with pytest.raises(TypeError, match="secrets"):
-        formats.DjangoFormat("old")
+        formats.DjangoCookieFormat("old")
+    with pytest.raises(TypeError, match="secrets"):
+        formats.DjangoStoreFormat("old")
     with pytest.raises(ValueError, match="secret_key"):
         formats.StarletteFormat("")
     # Built directly, an empty list is a slip too, not unsigned ids: only None means that.

@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 
 from sessio.core import (
     Changes,
-    ClientSession,
     Creation,
     Failure,
-    Format,
     SessionRef,
     StoredSession,
+    StoreFormat,
     Write,
     apply,
     express,
@@ -63,20 +62,6 @@ def session_cookie(max_age_ms: int | None = None, expires: float | None = None) 
     }
 
 
-class CookieOnly(Format):
-    """A read-only format: the session is the cookie (as Flask's or Starlette's default)."""
-
-    name = "cookie-only"
-    key = "session"
-
-    @property
-    def writable(self) -> bool:
-        return False
-
-    def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
-        return ClientSession({"value": value})
-
-
 def disjoint(mine: Changes, theirs: Changes) -> Changes:
     """`theirs` without the keys that `mine` touches."""
     return Changes(
@@ -87,30 +72,16 @@ def disjoint(mine: Changes, theirs: Changes) -> Changes:
 @settings(max_examples=60)
 @given(formats, sids, sessions, sessions, st.booleans())
 def test_nothing_to_write_without_changes_or_touch(
-    fmt: Format, sid: str, loaded: dict[str, Any], current: dict[str, Any], strict: bool
+    fmt: StoreFormat, sid: str, loaded: dict[str, Any], current: dict[str, Any], strict: bool
 ) -> None:
     stored = StoredSession(current, {"cookie": session_cookie(60_000, NOW + 60)})
     assert plan_save(fmt, sid, loaded, stored, Changes(), NOW, strict=strict) is None
 
 
-@settings(max_examples=50)
-@given(sids, sessions, changes, st.booleans())
-def test_a_read_only_format_never_plans_a_write(
-    sid: str, loaded: dict[str, Any], change: Changes, touch: bool
-) -> None:
-    fmt = CookieOnly()
-    saved = plan_save(fmt, sid, loaded, StoredSession(loaded), change, NOW, touch=touch)
-    assert isinstance(saved, Failure)
-    assert saved.code == "read-only"
-    created = plan_create(fmt, b"entropy", loaded, NOW)
-    assert isinstance(created, Failure)
-    assert created.code == "read-only"
-
-
 @settings(max_examples=80)
 @given(formats, sids, sessions, changes, changes, st.booleans())
 def test_merge_keeps_the_other_writers_keys(
-    fmt: Format,
+    fmt: StoreFormat,
     sid: str,
     loaded: dict[str, Any],
     mine: Changes,
@@ -141,7 +112,7 @@ def test_merge_keeps_the_other_writers_keys(
 @settings(max_examples=80)
 @given(formats, sids, sessions, changes, keys, json_values, json_values)
 def test_strict_refuses_an_overlapping_concurrent_change(
-    fmt: Format,
+    fmt: StoreFormat,
     sid: str,
     loaded: dict[str, Any],
     mine: Changes,
@@ -250,7 +221,7 @@ def test_an_unserializable_change_is_a_failure() -> None:
     st.floats(0, 4e9),
 )
 def test_a_created_session_resolves_to_its_own_key(
-    fmt: Format, entropy: bytes, data: dict[str, Any], now: float
+    fmt: StoreFormat, entropy: bytes, data: dict[str, Any], now: float
 ) -> None:
     created = plan_create(fmt, entropy, data, now)
     assert isinstance(created, Creation)

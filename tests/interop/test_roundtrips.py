@@ -467,7 +467,7 @@ class _UrlConf:
 
 @pytest.fixture(scope="module")
 def django_configured(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Django set up once per process (the same way tests/interop/test_django.py does)."""
+    """Django set up once per process (the same way tests/interop/test_django_interop.py does)."""
     import django  # type: ignore[import-untyped]
     from django.conf import settings  # type: ignore[import-untyped]
     from django.core.management import call_command  # type: ignore[import-untyped]

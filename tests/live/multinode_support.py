@@ -36,7 +36,7 @@ import socketio
 import sessio.sync
 from servers import async_client, sync_client, wait_for
 from sessio import Minted, formats
-from sessio.core import Format
+from sessio.core import StoreFormat
 from sessio.core._control import CONTROL_CHANNEL
 
 NODE_SCRIPT = Path(__file__).resolve().with_name("sessio_node.py")
@@ -49,7 +49,7 @@ STOP_TIMEOUT = 10.0
 TIMEOUT = 5.0
 
 
-def express() -> Format:
+def express() -> StoreFormat:
     """The format every node serves."""
     return formats.express(secrets=[SECRET])
 

@@ -34,7 +34,7 @@ from servers import async_client, run_asgi, run_wsgi
 from sessio import Failure, Minted, formats, resolve
 from sessio.aio._session import AsyncSession
 from sessio.aio._session import open_session as open_async
-from sessio.core import Format
+from sessio.core import StoreFormat
 from sessio.sync._session import Session
 from sessio.sync._session import open_session as open_sync
 
@@ -157,7 +157,7 @@ class Live(abc.ABC):
     records ``(sid, reason)``.
     """
 
-    def __init__(self, fmt: Format, clock: Callable[[], float]) -> None:
+    def __init__(self, fmt: StoreFormat, clock: Callable[[], float]) -> None:
         self.fmt = fmt
         self.clock = clock
         self.seen = Seen()
@@ -202,7 +202,7 @@ class Live(abc.ABC):
 
 
 class AioLive(Live):
-    def __init__(self, fmt: Format, clock: Callable[[], float], **options: Any) -> None:
+    def __init__(self, fmt: StoreFormat, clock: Callable[[], float], **options: Any) -> None:
         super().__init__(fmt, clock)
         self.store = CountingStore(clock)
         self.sio = socketio.AsyncServer(
@@ -257,7 +257,7 @@ class AioLive(Live):
 
 
 class SyncLive(Live):
-    def __init__(self, fmt: Format, clock: Callable[[], float], **options: Any) -> None:
+    def __init__(self, fmt: StoreFormat, clock: Callable[[], float], **options: Any) -> None:
         super().__init__(fmt, clock)
         self.store = SyncCountingStore(clock)
         self.sio = socketio.Server(
@@ -312,7 +312,7 @@ class SyncLive(Live):
 
 @contextlib.asynccontextmanager
 async def serve(
-    shell: Shell, fmt: Format, clock: Callable[[], float], **options: Any
+    shell: Shell, fmt: StoreFormat, clock: Callable[[], float], **options: Any
 ) -> AsyncIterator[Live]:
     """A `Live` server of `shell` on a free port; `options` go to the shell."""
     live: Live = (AioLive if shell == "aio" else SyncLive)(fmt, clock, **options)
@@ -373,11 +373,11 @@ async def tabs(url: str) -> AsyncIterator[Callable[[str], Any]]:
             await asyncio.gather(*(tab.client.disconnect() for tab in opened))
 
 
-def express_fmt(**options: Any) -> Format:
+def express_fmt(**options: Any) -> StoreFormat:
     return formats.express(secrets=[SECRET], ttl=TTL, **options)
 
 
-FORMATS: dict[str, Callable[[], Format]] = {
+FORMATS: dict[str, Callable[[], StoreFormat]] = {
     # No cookie.maxAge: cookie.expires is null and a touch re-sets the key's TTL (ttl=10).
     "express": express_fmt,
     # cookie.maxAge 10 s: a touch slides cookie.expires, and the TTL follows it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sessio.aio.stores._protocol import ControlChannel, Store
-from sessio.core import Format
+from sessio.core import StoreFormat
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._rooms import session_room
 
@@ -11,7 +11,7 @@ __all__ = ["revoke"]
 
 
 async def revoke(
-    store: Store, fmt: Format, session_id: str, reason: str = "session-revoked"
+    store: Store, fmt: StoreFormat, session_id: str, reason: str = "session-revoked"
 ) -> None:
     """Destroy session `session_id` and disconnect its sockets on every sessio server.
 

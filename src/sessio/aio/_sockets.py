@@ -15,7 +15,7 @@ from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._primitives import maybe_await
 from sessio.aio._session import AsyncSession, call_store, open_session
 from sessio.aio.stores._protocol import ControlChannel, Store
-from sessio.core import Failure, Format, Minted, plan_create, resolve
+from sessio.core import Failure, Format, Minted, StoreFormat, plan_create, resolve
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
@@ -27,7 +27,7 @@ logger = logging.getLogger("sessio")
 
 H = TypeVar("H", bound=Callable[..., Any])
 
-# The seed's event name for a new socket was "connection".
+# session.socket.io's event name for a new socket was "connection".
 _ALIASES = {"connection": "connect"}
 
 
@@ -131,7 +131,7 @@ class AsyncSessionSockets:
         return register if handler is None else register(handler)
 
     def of(self, namespace: str) -> AsyncSessionNamespace:
-        """The same API bound to `namespace` (the seed's ``sessionSockets.of('/chat')``)."""
+        """The same API bound to `namespace` (session.socket.io's ``sessionSockets.of(ns)``)."""
         return AsyncSessionNamespace(self, namespace)
 
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
@@ -282,6 +282,8 @@ class AsyncSessionSockets:
 
     async def create(self, data: Mapping[str, Any] | None = None) -> Minted:
         """Store a new session holding `data`; returns its id and the browser's cookie pair."""
+        if not isinstance(self.fmt, StoreFormat):
+            raise error_for(Failure.read_only(self.fmt.name))
         plan = plan_create(self.fmt, secrets.token_bytes(24), data or {}, self.clock())
         if isinstance(plan, Failure):
             raise error_for(plan)

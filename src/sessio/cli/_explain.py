@@ -8,7 +8,7 @@ from sessio.core._cookies import parse_cookie_header
 from sessio.core._failures import Failure, redact_key
 from sessio.core._handshake import MAX_COOKIE_HEADER, resolve
 from sessio.core._verdicts import ClientSession, SessionRef, Verdict
-from sessio.core.formats._base import Format
+from sessio.core.formats._base import Format, StoreFormat
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -82,7 +82,8 @@ def explain(cookie_header: str | None, fmt: Format, now: float) -> Explanation:
     if isinstance(verdict, Failure):
         steps.append(Step("decode", False, verdict.message))
     elif isinstance(verdict, SessionRef):
-        shown = redact_key(verdict.key, fmt.store_key(""))
+        prefix = fmt.store_key("") if isinstance(fmt, StoreFormat) else None
+        shown = redact_key(verdict.key, prefix)
         steps.append(Step("session", True, f"server-side session, store key {shown!r}"))
     else:
         issued = "" if verdict.issued_at is None else f", issued at {verdict.issued_at:.0f}"

@@ -47,7 +47,9 @@ def _aiohttp(secrets: Sequence[str], options: dict[str, Any]) -> Format:
             "the aiohttp format needs its storage: storage=simple, encrypted (or a Fernet key "
             "as secret) or redis"
         )
-    return aiohttp(**options)
+    # Built from untyped options, aiohttp's overloads cannot tell the kind: either will do.
+    fmt: Format = aiohttp(**options)
+    return fmt
 
 
 #: Format names as ``sessio inspect --format`` takes them.

@@ -18,7 +18,7 @@ from typing import Any
 from sessio.cli._explain import Step, explain
 from sessio.cli._jsonview import to_json
 from sessio.cli._options import NAMES, by_name
-from sessio.core import ClientSession, Failure, Format, SessionRef, load
+from sessio.core import ClientSession, Failure, Format, SessionRef, StoreFormat, load
 from sessio.core._failures import id_tag, redact_key
 
 __all__ = ["main"]
@@ -87,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
         outcome = verdict
     elif isinstance(verdict, ClientSession):
         outcome = (None, dict(verdict.data), True)
-    else:
+    elif isinstance(fmt, StoreFormat):
         outcome = _load(args.store, verdict, fmt, now, steps)
+    else:  # only a store format names a stored session
+        outcome = Failure.read_only(fmt.name)
     if args.json:
         document: dict[str, Any] = (
             {"ok": False, "code": outcome.code, "message": outcome.message}
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(
-    url: str | None, ref: SessionRef, fmt: Format, now: float, steps: list[Step]
+    url: str | None, ref: SessionRef, fmt: StoreFormat, now: float, steps: list[Step]
 ) -> Failure | tuple[str | None, dict[str, Any], bool]:
     shown = redact_key(ref.key, fmt.store_key(""))
     if url is None:
@@ -140,7 +142,7 @@ def _load(
             steps.append(Step("decode", False, stored.message))
         return stored
     steps.append(Step("decode", True, f"{len(stored.data)} key(s)"))
-    return ref.session_id, dict(stored.data), not fmt.writable
+    return ref.session_id, dict(stored.data), False
 
 
 def _redact_sid(sid: str | None) -> str | None:

@@ -12,12 +12,13 @@ from sessio.core._handshake import load, resolve
 from sessio.core._saving import Creation, Minted, Write, plan_create, plan_save, plan_write
 from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef, Verdict
-from sessio.core.formats._base import Format
+from sessio.core.formats._base import CookieFormat, Format, StoreFormat
 from sessio.core.formats.express import ExpressFormat, express
 
 __all__ = [
     "Changes",
     "ClientSession",
+    "CookieFormat",
     "Creation",
     "Encoded",
     "ExpressFormat",
@@ -26,6 +27,7 @@ __all__ = [
     "Format",
     "Minted",
     "SessionRef",
+    "StoreFormat",
     "StoredSession",
     "Verdict",
     "Write",

@@ -7,7 +7,7 @@ from sessio.core._cookies import find_cookie, parse_cookie_header
 from sessio.core._failures import Failure
 from sessio.core._stored import StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
+from sessio.core.formats._base import Format, StoreFormat
 
 __all__ = ["MAX_COOKIE_HEADER", "Verdict", "load", "resolve"]
 
@@ -45,7 +45,9 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     return verdict
 
 
-def load(ref: SessionRef, raw: bytes | None, fmt: Format, now: float) -> StoredSession | Failure:
+def load(
+    ref: SessionRef, raw: bytes | None, fmt: StoreFormat, now: float
+) -> StoredSession | Failure:
     """What the store answered for `ref` (None: nothing there), decoded by `fmt`."""
     if raw is None:
         return Failure.not_found(ref.key, fmt.store_key(""))

@@ -1,5 +1,8 @@
 """Plans for writing a session: what to put in the store, under which key, for how long.
 
+Only a `StoreFormat` is written: a `CookieFormat`'s session is the browser's cookie, which a
+socket cannot set, and these functions do not take one.
+
 The shells run a compare-and-set loop around `plan_save`: the first attempt assumes the store
 still holds what the socket loaded; when the store answers with something else, the shell
 decodes it and asks again with that as `current`. The merge happens here, not in the shell.
@@ -15,7 +18,7 @@ from attrs import field, frozen
 from sessio.core._changes import Changes, apply, conflicts
 from sessio.core._failures import Failure, id_tag, redact_key
 from sessio.core._stored import StoredSession
-from sessio.core.formats._base import Format
+from sessio.core.formats._base import StoreFormat
 
 __all__ = ["Creation", "Minted", "Write", "plan_create", "plan_save", "plan_write"]
 
@@ -45,7 +48,9 @@ class Minted:
     cookie: str = field(repr=lambda cookie: repr(cookie.partition("=")[0] + "=…"))
 
 
-def plan_write(fmt: Format, session_id: str, stored: StoredSession, now: float) -> Write | Failure:
+def plan_write(
+    fmt: StoreFormat, session_id: str, stored: StoredSession, now: float
+) -> Write | Failure:
     """Encode `stored` for session `session_id`: a write, or a delete when its TTL has run out."""
     encoded = fmt.encode(stored, now)
     if isinstance(encoded, Failure):
@@ -57,7 +62,7 @@ def plan_write(fmt: Format, session_id: str, stored: StoredSession, now: float) 
 
 
 def plan_save(
-    fmt: Format,
+    fmt: StoreFormat,
     session_id: str,
     loaded: Mapping[str, Any],
     current: StoredSession,
@@ -73,8 +78,6 @@ def plan_save(
     that also changed in the store since `loaded` is a ``conflict`` failure; otherwise this
     socket's value wins. With `touch`, the framework's rolling expiry is applied as well.
     """
-    if not fmt.writable:
-        return Failure.read_only(fmt.name)
     if not changes and not touch:
         return None
     if strict:
@@ -96,15 +99,11 @@ class Creation:
 
 
 def plan_create(
-    fmt: Format, entropy: bytes, data: Mapping[str, Any], now: float
+    fmt: StoreFormat, entropy: bytes, data: Mapping[str, Any], now: float
 ) -> Creation | Failure:
     """A new session holding `data`, with an id made from `entropy` (random bytes)."""
-    if not fmt.writable:
-        return Failure.read_only(fmt.name)
     session_id = fmt.new_session_id(entropy)
     cookie = fmt.cookie_value(session_id)
-    if isinstance(cookie, Failure):
-        return cookie
     write = plan_write(fmt, session_id, fmt.fresh(data, now), now)
     if isinstance(write, Failure):
         return write

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sessio.core import Format
+from sessio.core import StoreFormat
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._rooms import session_room
 from sessio.sync.stores._protocol import ControlChannel, Store
@@ -12,7 +12,7 @@ __all__ = ["revoke"]
 
 
 def revoke(
-    store: Store, fmt: Format, session_id: str, reason: str = "session-revoked"
+    store: Store, fmt: StoreFormat, session_id: str, reason: str = "session-revoked"
 ) -> None:
     """Destroy session `session_id` and disconnect its sockets on every sessio server.
 

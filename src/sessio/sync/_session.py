@@ -16,6 +16,7 @@ from sessio.core import (
     Format,
     SessionRef,
     StoredSession,
+    StoreFormat,
     apply,
     diff,
     load,
@@ -93,12 +94,19 @@ class Session(dict[str, Any]):
             # Comparing recurses once per level: data nested this deep cannot be stored anyway.
             raise error_for(Failure.unserializable(self.fmt.name, "it nests too deeply")) from error
 
+    def _store_format(self) -> StoreFormat:
+        # A session opened from a ClientSession has a cookie format: nothing to write with.
+        if not isinstance(self.fmt, StoreFormat):
+            raise SessionError(Failure.read_only(self.fmt.name))
+        return self.fmt
+
     def _refuse_if_read_only(self) -> tuple[SessionRef, Store]:
         if self.ref is None or self.store is None:
             raise SessionError(Failure.read_only(self.fmt.name))
         if self._destroyed:
             # Writing now would bring a logged-out session back to life.
-            raise SessionError(Failure.not_found(self.ref.key, self.fmt.store_key("")))
+            prefix = self._store_format().store_key("")
+            raise SessionError(Failure.not_found(self.ref.key, prefix))
         return self.ref, self.store
 
     def save(self, *, strict: bool = False) -> None:
@@ -128,7 +136,7 @@ class Session(dict[str, Any]):
         with self._lock:
             now = self._clock()
             raw = call_store(store.get, ref.key)
-            stored = load(ref, raw, self.fmt, now)
+            stored = load(ref, raw, self._store_format(), now)
             if isinstance(stored, Failure):
                 raise error_for(stored)
             self._rebase(stored, raw, self._changes())
@@ -144,19 +152,20 @@ class Session(dict[str, Any]):
     def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool
     ) -> None:
+        fmt = self._store_format()
         current, expected = self._stored, self._raw
         for attempt in range(MAX_SAVE_ATTEMPTS):
             if attempt > 1:
                 sleep(random.uniform(0, _backoff(attempt)))
                 # What the last reply said the store held is stale after the pause.
                 expected = call_store(store.get, ref.key)
-                fresh = load(ref, expected, self.fmt, self._clock())
+                fresh = load(ref, expected, fmt, self._clock())
                 if isinstance(fresh, Failure):
                     raise error_for(fresh)
                 current = fresh
             now = self._clock()
             plan = plan_save(
-                self.fmt,
+                fmt,
                 ref.session_id,
                 self._loaded,
                 current,
@@ -177,7 +186,7 @@ class Session(dict[str, Any]):
                 # A write past the session's lifetime deleted it: it must stay gone.
                 self._destroyed = plan.value is None
                 return
-            latest = load(ref, actual, self.fmt, now)
+            latest = load(ref, actual, fmt, now)
             if isinstance(latest, Failure):
                 raise error_for(latest)
             current, expected = latest, actual
@@ -227,6 +236,9 @@ def open_session(
             return Failure.malformed(
                 fmt.key, f"its session cannot be copied ({type(error).__name__})"
             )
+    if not isinstance(fmt, StoreFormat):
+        # Only a store format names a stored session; a cookie format never gives a ref.
+        return Failure.read_only(fmt.name)
     try:
         raw = store.get(verdict.key)
     except Exception as error:

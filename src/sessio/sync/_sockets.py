@@ -12,7 +12,7 @@ from typing import Any, TypeVar, overload
 
 import socketio
 
-from sessio.core import Failure, Format, Minted, plan_create, resolve
+from sessio.core import Failure, Format, Minted, StoreFormat, plan_create, resolve
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
@@ -28,7 +28,7 @@ logger = logging.getLogger("sessio")
 
 H = TypeVar("H", bound=Callable[..., Any])
 
-# The seed's event name for a new socket was "connection".
+# session.socket.io's event name for a new socket was "connection".
 _ALIASES = {"connection": "connect"}
 
 
@@ -132,7 +132,7 @@ class SessionSockets:
         return register if handler is None else register(handler)
 
     def of(self, namespace: str) -> SessionNamespace:
-        """The same API bound to `namespace` (the seed's ``sessionSockets.of('/chat')``)."""
+        """The same API bound to `namespace` (session.socket.io's ``sessionSockets.of(ns)``)."""
         return SessionNamespace(self, namespace)
 
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
@@ -283,6 +283,8 @@ class SessionSockets:
 
     def create(self, data: Mapping[str, Any] | None = None) -> Minted:
         """Store a new session holding `data`; returns its id and the browser's cookie pair."""
+        if not isinstance(self.fmt, StoreFormat):
+            raise error_for(Failure.read_only(self.fmt.name))
         plan = plan_create(self.fmt, secrets.token_bytes(24), data or {}, self.clock())
         if isinstance(plan, Failure):
             raise error_for(plan)

@@ -1,40 +1,72 @@
 """What a session format is: one framework's cookie and store layout, as pure functions.
 
-A `Format` answers every question the shells have about a framework's sessions: the cookie's
-name, what a cookie value means (`read_cookie`), where a server-side session lives
-(`store_key`), how its bytes decode and encode, how long it lives, how a new one looks and how
-activity extends it. It never performs I/O and never reads the clock: ``now`` (Unix seconds)
-is always an argument.
+There are two kinds, and every format is exactly one of them:
 
-Formats whose session lives in the browser cookie (Flask's default, Starlette, signed Django
-cookies, aiohttp's cookie storages) are read-only from a socket: their `writable` is False and
-their store methods answer with a ``read-only`` `Failure`.
+* a `CookieFormat` keeps the whole session in the browser's cookie (Flask's default,
+  Starlette, Django's ``signed_cookies``, aiohttp's cookie storages). Its only question is
+  what a cookie value says (`CookieFormat.read_cookie`: a `ClientSession`). A socket cannot
+  set cookies, so such a session is read-only from a socket, and the type says so: a cookie
+  format has no store methods, and the write plans (`sessio.core.plan_save`...) do not take
+  one.
+* a `StoreFormat` keeps the session in a server-side store, named by the cookie (Express,
+  Flask-Session, Django's ``db``/``file``/``cache`` and its own engines, aiohttp's Redis). It
+  answers every question the shells have: which session a cookie names (a `SessionRef`),
+  where it lives (`StoreFormat.store_key`), how its bytes decode and encode, how long it
+  lives, how a new one looks and how activity extends it.
+
+`Format` is either. A format never performs I/O and never reads the clock: ``now`` (Unix
+seconds) is always an argument.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from sessio.core._failures import Failure
 from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
 
-__all__ = ["Format"]
+__all__ = ["CookieFormat", "Format", "StoreFormat"]
 
 
-class Format(abc.ABC):
-    """One framework's session layout. Subclasses are frozen attrs classes."""
+class CookieFormat(abc.ABC):
+    """A format whose session is the cookie itself: read-only from a socket.
 
-    #: Short name used in messages and by ``sessio inspect`` (``"express"``, ``"flask"``...).
+    Subclasses are frozen attrs classes.
+    """
+
+    #: Short name used in messages and by ``sessio inspect`` (``"flask"``, ``"starlette"``...).
     name: str
-    #: The cookie that carries the session (the seed's fourth argument, ``connect.sid``).
+    #: The cookie that carries the session (``session`` for Flask and Starlette).
     key: str
 
     @property
     def writable(self) -> bool:
-        """Whether a socket can write this session back (it lives in a server-side store)."""
+        """False: a socket cannot set the cookie that holds the session."""
+        return False
+
+    @abc.abstractmethod
+    def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
+        """Verify one cookie value (already unquoted) and open the session it carries."""
+
+
+class StoreFormat(abc.ABC):
+    """A format whose session lives in a server-side store, named by the cookie.
+
+    Subclasses are frozen attrs classes.
+    """
+
+    #: Short name used in messages and by ``sessio inspect`` (``"express"``...).
+    name: str
+    #: The cookie that names the session (session.socket.io's fourth argument,
+    #: ``connect.sid``).
+    key: str
+
+    @property
+    def writable(self) -> bool:
+        """True: a socket can write the session back to its store."""
         return True
 
     @property
@@ -43,20 +75,20 @@ class Format(abc.ABC):
         return False
 
     @abc.abstractmethod
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
-        """Verify one cookie value (already unquoted) and say what it refers to."""
+    def read_cookie(self, value: str, now: float) -> SessionRef | Failure:
+        """Verify one cookie value (already unquoted) and say which session it names."""
 
     def store_key(self, session_id: str) -> str:
         """The store key of session `session_id`."""
         return session_id
 
+    @abc.abstractmethod
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """Store bytes to a session; a ``corrupt-session`` or ``expired`` failure otherwise."""
-        return Failure.read_only(self.name)
 
+    @abc.abstractmethod
     def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
         """A session to store bytes and the TTL the framework would set on them."""
-        return Failure.read_only(self.name)
 
     def fresh(self, data: Mapping[str, Any], now: float) -> StoredSession:
         """A new session holding `data`, with the meta the framework gives a new session."""
@@ -70,6 +102,10 @@ class Format(abc.ABC):
         """A session id made from `entropy` (random bytes the shell supplies)."""
         return entropy.hex()
 
-    def cookie_value(self, session_id: str) -> str | Failure:
+    @abc.abstractmethod
+    def cookie_value(self, session_id: str) -> str:
         """The cookie value (as sent in a ``Cookie`` header) that names session `session_id`."""
-        return Failure.read_only(self.name)
+
+
+#: Either kind of format: what `resolve`, `explain` and the shells' constructors take.
+Format: TypeAlias = CookieFormat | StoreFormat

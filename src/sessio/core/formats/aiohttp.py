@@ -11,10 +11,12 @@ Facts, from aiohttp-session 2.12's own code (``__init__.py``, ``cookie_storage.p
 * SimpleCookieStorage: the cookie is that JSON; EncryptedCookieStorage: the cookie is a Fernet
   token of it, decrypted with ``ttl=max_age`` (Fernet: invalid when
   ``timestamp + ttl < int(now)`` or more than 60 s in the future); the secret is a Fernet key
-  string, or 32 raw bytes that it base64url-encodes itself. Both are read-only here. Cookies
-  are set through `http.cookies`, so they arrive quoted: the cookie parser unquotes them.
-* RedisStorage: the cookie is the key (``uuid4().hex``), the Redis key is ``cookie_name + "_"
-  + key``, the value the JSON above, set with ``ex=max_age`` (None: no expiry).
+  string, or 32 raw bytes that it base64url-encodes itself. Both are an `AiohttpCookieFormat`,
+  read-only here. Cookies are set through `http.cookies`, so they arrive quoted: the cookie
+  parser unquotes them.
+* RedisStorage (an `AiohttpStoreFormat`): the cookie is the key (``uuid4().hex``), the Redis
+  key is ``cookie_name + "_" + key``, the value the JSON above, set with ``ex=max_age`` (None:
+  no expiry).
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 from attrs import field, frozen
@@ -34,13 +35,23 @@ from sessio.core._failures import Failure
 from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
+from sessio.core.formats._aiohttp import DocumentError, open_document
+from sessio.core.formats._base import CookieFormat, StoreFormat
 
-__all__ = ["AiohttpFormat", "AiohttpStorage", "aiohttp"]
+__all__ = [
+    "AiohttpCookieFormat",
+    "AiohttpCookieStorage",
+    "AiohttpFormat",
+    "AiohttpStorage",
+    "AiohttpStoreFormat",
+    "aiohttp",
+]
 
 AiohttpStorage = Literal["simple", "encrypted", "redis"]
+AiohttpCookieStorage = Literal["simple", "encrypted"]
 
 _STORAGES: tuple[AiohttpStorage, ...] = ("simple", "encrypted", "redis")
+_COOKIE_STORAGES: tuple[AiohttpCookieStorage, ...] = ("simple", "encrypted")
 # cryptography's _MAX_CLOCK_SKEW: a token from further in the future is refused.
 _MAX_CLOCK_SKEW = 60
 
@@ -62,83 +73,38 @@ def _fernet_key(value: str | bytes | bytearray) -> bytes:
     return raw
 
 
-class _DocumentError(ValueError):
-    """A decoded document that aiohttp-session did not write; the message says how."""
-
-
-@frozen
-class _Document:
-    """An opened session document: the user's data and aiohttp-session's ``created``."""
-
-    data: dict[str, Any]
-    created: int | None
-
-
-def _open(document: Any, max_age: int | None, now: float) -> _Document | str:
-    """What ``Session.__init__`` makes of a decoded document; a reason string when it expired.
-
-    Raises `_DocumentError` when the document is not one aiohttp-session wrote.
-    """
-    if not isinstance(document, dict):
-        raise _DocumentError("the JSON is not an object")
-    created = document.get("created")
-    if created is not None and (
-        not isinstance(created, int | float)
-        or isinstance(created, bool)
-        or not math.isfinite(created)
-    ):
-        raise _DocumentError("its 'created' is not a number")
-    session = document.get("session")
-    if session is not None and not isinstance(session, dict):
-        raise _DocumentError("its 'session' is not an object")
-    if document and max_age is not None:
-        # aiohttp-session: age = now - created if created else now (so no created: expired).
-        age = int(now) - created if created else int(now)
-        if age > max_age:
-            return f"created {age} s ago, max_age is {max_age} s"
-    return _Document(dict(session or {}), None if created is None else int(created))
-
-
-def _storage_keys(instance: AiohttpFormat, _: object, keys: tuple[bytes, ...]) -> None:
+def _storage_keys(instance: AiohttpCookieFormat, _: object, keys: tuple[bytes, ...]) -> None:
     # A key with any other storage would be kept and never used: SimpleCookieStorage takes
     # any hand-written JSON cookie, so the key would only make the config look protected.
     if instance.storage == "encrypted" and not keys:
         raise ValueError("storage='encrypted' needs fernet_key (EncryptedCookieStorage's key)")
     if instance.storage != "encrypted" and keys:
-        raise ValueError(
-            f"fernet_key is EncryptedCookieStorage's key, and storage={instance.storage!r} "
-            "would never use it (a simple cookie is plain JSON that anyone can write): pass "
-            "storage='encrypted', or drop fernet_key"
-        )
+        raise _unused_fernet_key(instance.storage)
+
+
+def _unused_fernet_key(storage: str) -> ValueError:
+    return ValueError(
+        f"fernet_key is EncryptedCookieStorage's key, and storage={storage!r} "
+        "would never use it (a simple cookie is plain JSON that anyone can write): pass "
+        "storage='encrypted', or drop fernet_key"
+    )
 
 
 @frozen
-class AiohttpFormat(Format):
-    """aiohttp-session's cookie and one storage's layout. Build with `aiohttp`."""
+class AiohttpCookieFormat(CookieFormat):
+    """aiohttp-session's SimpleCookieStorage or EncryptedCookieStorage: the session is the cookie.
 
-    storage: AiohttpStorage = field(validator=attrs.validators.in_(_STORAGES))
+    Read-only from a socket. Build with `aiohttp` (``"simple"`` or ``"encrypted"``).
+    """
+
+    storage: AiohttpCookieStorage = field(validator=attrs.validators.in_(_COOKIE_STORAGES))
     fernet_keys: tuple[bytes, ...] = field(default=(), repr=False, validator=_storage_keys)
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
-    prefix: str = field()
     name: str = field(default="aiohttp", init=False)
 
-    @prefix.default
-    def _cookie_name_prefix(self) -> str:
-        # RedisStorage keys sessions under cookie_name + "_" + key.
-        return self.key + "_"
-
-    @property
-    def writable(self) -> bool:
-        """True for RedisStorage; the cookie storages keep the session in the cookie."""
-        return self.storage == "redis"
-
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
-        """RedisStorage: the key; the cookie storages: decrypt (encrypted) and open the JSON."""
-        if self.storage == "redis":
-            if not value:
-                return Failure.malformed(self.key, "the value is empty")
-            return SessionRef(value, self.store_key(value))
+    def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
+        """Decrypt (encrypted) and open the JSON document in the cookie."""
         secret_index: int | None = None
         text = value
         if self.storage == "encrypted":
@@ -147,8 +113,8 @@ class AiohttpFormat(Format):
                 return opened
             text, secret_index = opened
         try:
-            document = _open(json.loads(text), self.max_age, now)
-        except _DocumentError as error:
+            document = open_document(json.loads(text), self.max_age, now)
+        except DocumentError as error:
             return Failure.malformed(self.key, str(error))
         except (ValueError, RecursionError):
             return Failure.malformed(self.key, "it is not JSON")
@@ -192,17 +158,40 @@ class AiohttpFormat(Format):
                 return Failure.malformed(self.key, "the decrypted session is not UTF-8")
         return Failure.bad_signature(self.key, len(self.fernet_keys))
 
+
+@frozen
+class AiohttpStoreFormat(StoreFormat):
+    """aiohttp-session's RedisStorage: the cookie is the session's key in Redis.
+
+    Build with ``aiohttp("redis")``.
+    """
+
+    key: str = "AIOHTTP_SESSION"
+    max_age: int | None = None
+    prefix: str = field()
+    storage: Literal["redis"] = field(default="redis", init=False)
+    name: str = field(default="aiohttp", init=False)
+
+    @prefix.default
+    def _cookie_name_prefix(self) -> str:
+        # RedisStorage keys sessions under cookie_name + "_" + key.
+        return self.key + "_"
+
+    def read_cookie(self, value: str, now: float) -> SessionRef | Failure:
+        """The key, as RedisStorage set it."""
+        if not value:
+            return Failure.malformed(self.key, "the value is empty")
+        return SessionRef(value, self.store_key(value))
+
     def store_key(self, session_id: str) -> str:
         """``cookie_name + "_" + key``, as RedisStorage keys it."""
         return self.prefix + session_id
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """The stored JSON document; ``created`` goes to `meta`."""
-        if not self.writable:
-            return Failure.read_only(self.name)
         try:
-            document = _open(json.loads(raw.decode("utf-8")), self.max_age, now)
-        except _DocumentError as error:
+            document = open_document(json.loads(raw.decode("utf-8")), self.max_age, now)
+        except DocumentError as error:
             return Failure.corrupt(str(error))
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError too
             return Failure.corrupt("not UTF-8 JSON")
@@ -217,8 +206,6 @@ class AiohttpFormat(Format):
         ``created`` becomes `now`: sessio encodes only after a change (or a touch), and
         aiohttp-session resets ``created`` whenever a key is set or deleted.
         """
-        if not self.writable:
-            return Failure.read_only(self.name)
         document: dict[str, Any] = (
             {"created": int(now), "session": dict(stored.data)} if stored.data else {}
         )
@@ -240,11 +227,39 @@ class AiohttpFormat(Format):
         """``uuid4().hex`` made from the first 16 bytes of `entropy`."""
         return uuid.UUID(bytes=entropy[:16].ljust(16, b"\0"), version=4).hex
 
-    def cookie_value(self, session_id: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str:
         """The key itself, as RedisStorage sets it."""
-        if not self.writable:
-            return Failure.read_only(self.name)
         return session_id
+
+
+#: Either aiohttp-session format: what `aiohttp` returns for a storage not known statically.
+AiohttpFormat: TypeAlias = AiohttpCookieFormat | AiohttpStoreFormat
+
+
+@overload
+def aiohttp(
+    storage: Literal["redis"],
+    fernet_key: None = None,
+    key: str = "AIOHTTP_SESSION",
+    max_age: int | None = None,
+    prefix: str | None = None,
+) -> AiohttpStoreFormat: ...
+@overload
+def aiohttp(
+    storage: AiohttpCookieStorage,
+    fernet_key: str | bytes | Sequence[str | bytes] | None = None,
+    key: str = "AIOHTTP_SESSION",
+    max_age: int | None = None,
+    prefix: str | None = None,
+) -> AiohttpCookieFormat: ...
+@overload
+def aiohttp(
+    storage: AiohttpStorage,
+    fernet_key: str | bytes | Sequence[str | bytes] | None = None,
+    key: str = "AIOHTTP_SESSION",
+    max_age: int | None = None,
+    prefix: str | None = None,
+) -> AiohttpFormat: ...
 
 
 def aiohttp(
@@ -263,11 +278,16 @@ def aiohttp(
     bytes or a Fernet key string), or a list of them for rotation (the first is the current
     one; any decrypts); it is needed with ``"encrypted"`` and refused with the others. `key`
     is ``cookie_name``, `max_age` the storage's ``max_age``; `prefix` defaults to
-    ``cookie_name + "_"`` as RedisStorage keys it.
+    ``cookie_name + "_"`` as RedisStorage keys it (the cookie storages have no use for it).
+    ``"redis"`` gives an `AiohttpStoreFormat`, the others an `AiohttpCookieFormat`.
     """
     if storage not in _STORAGES:
         raise ValueError(f"storage must be one of {', '.join(_STORAGES)}, not {storage!r}")
     keys: tuple[bytes, ...] = ()
     if fernet_key is not None:
         keys = tuple(_fernet_key(k) for k in one_or_more_keys(fernet_key, "fernet_key"))
-    return AiohttpFormat(storage, keys, key, max_age, key + "_" if prefix is None else prefix)
+    if storage == "redis":
+        if keys:
+            raise _unused_fernet_key(storage)
+        return AiohttpStoreFormat(key, max_age, key + "_" if prefix is None else prefix)
+    return AiohttpCookieFormat(storage, keys, key, max_age)

@@ -17,27 +17,18 @@ live sessions, so `decode` does not second-guess it.
 from __future__ import annotations
 
 import json
-import math
-import string
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from attrs import field, frozen
 
 from sessio.core._failures import Failure
 from sessio.core._stored import Encoded, StoredSession
-from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
+from sessio.core._verdicts import SessionRef
+from sessio.core.formats._base import StoreFormat
+from sessio.core.formats._django import check_session_key, new_session_key, session_expiry
 
 __all__ = ["DjangoNativeFormat", "canonical", "django_native", "parse_canonical"]
-
-# Django's VALID_KEY_CHARS and get_random_string(32, ...): what its session keys are made of.
-_KEY_ALPHABET = string.digits + string.ascii_lowercase
-_KEY_CHARS = frozenset(_KEY_ALPHABET)
-_KEY_LENGTH = 32
-# SessionBase._validate_session_key: shorter keys are never looked up.
-_MIN_KEY_LENGTH = 8
 
 
 def canonical(data: Mapping[str, Any]) -> bytes:
@@ -59,17 +50,8 @@ def parse_canonical(raw: bytes) -> dict[str, Any] | str:
     return document
 
 
-def _expiry_moment(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # Django compares with timezone.now(), aware under USE_TZ; a naive value is taken as UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 @frozen
-class DjangoNativeFormat(Format):
+class DjangoNativeFormat(StoreFormat):
     """Django's ``sessionid`` cookie, with the session kept by the app's own engine.
 
     Pair it with `DjangoStore`; build it with `django_native` (or ``DjangoStore.format()``,
@@ -80,12 +62,11 @@ class DjangoNativeFormat(Format):
     max_age: int = 1209600
     name: str = field(default="django", init=False)
 
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+    def read_cookie(self, value: str, now: float) -> SessionRef | Failure:
         """The session key, checked as Django mints them: 8+ characters of ``[a-z0-9]``."""
-        if len(value) < _MIN_KEY_LENGTH:
-            return Failure.malformed(self.key, "a session key is at least 8 characters")
-        if not _KEY_CHARS.issuperset(value):
-            return Failure.malformed(self.key, "a session key is made of a-z and 0-9 only")
+        refused = check_session_key(value, self.key)
+        if refused is not None:
+            return refused
         return SessionRef(value, value)
 
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
@@ -108,29 +89,15 @@ class DjangoNativeFormat(Format):
 
     def expiry_age(self, data: Mapping[str, Any], now: float) -> int | Failure:
         """``SessionBase.get_expiry_age`` at `now`: whole seconds the session has left."""
-        expiry = data.get("_session_expiry")
-        if not expiry:
-            return self.max_age
-        if isinstance(expiry, int | float) and math.isfinite(expiry):
-            return math.floor(expiry)
-        if isinstance(expiry, str):
-            moment = _expiry_moment(expiry)
-            if moment is not None:
-                # timedelta's days * 86400 + seconds: whole seconds, rounded down.
-                return math.floor(moment.timestamp() - now)
-        return Failure.unserializable(self.name, "_session_expiry is not seconds or a datetime")
+        age = session_expiry(data, now, self.name)
+        return self.max_age if age is None else age
 
     def new_session_id(self, entropy: bytes) -> str:
         """32 characters of ``[a-z0-9]``, like Django's ``_get_new_session_key``.
 
         Give at least 21 bytes of entropy: 36**32 is about 2**165.
         """
-        number = int.from_bytes(entropy, "big") % len(_KEY_ALPHABET) ** _KEY_LENGTH
-        digits = []
-        for _ in range(_KEY_LENGTH):
-            number, remainder = divmod(number, len(_KEY_ALPHABET))
-            digits.append(_KEY_ALPHABET[remainder])
-        return "".join(digits)
+        return new_session_key(entropy)
 
     def cookie_value(self, session_id: str) -> str:
         """The session key itself: Django sets ``sessionid=<key>``."""

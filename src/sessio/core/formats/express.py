@@ -34,9 +34,9 @@ from attrs import field, frozen
 from sessio.core._failures import Failure
 from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
-from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
-from sessio.core.signers.itsdangerous import (
+from sessio.core._verdicts import SessionRef
+from sessio.core.formats._base import StoreFormat
+from sessio.core.signers._primitives import (
     b64encode_std_nopad,
     b64encode_url_nopad,
     hmac_digest,
@@ -149,7 +149,7 @@ def _secrets(value: Sequence[str | bytes] | str | bytes | None) -> tuple[str | b
 
 
 @frozen
-class ExpressFormat(Format):
+class ExpressFormat(StoreFormat):
     """express-session's cookie with connect-redis's store layout. Build with `express`."""
 
     #: None (kept as ``()``) accepts unsigned session ids, on purpose only.
@@ -170,7 +170,7 @@ class ExpressFormat(Format):
         """express-session slides ``cookie.expires`` on every request that saves."""
         return True
 
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+    def read_cookie(self, value: str, now: float) -> SessionRef | Failure:
         """Verify ``s:<sid>.<sig>`` against every secret (or a plain session id without secrets)."""
         if "%" in value:
             value = decode_uri_component(value) or value
@@ -254,7 +254,7 @@ class ExpressFormat(Format):
         """uid-safe's id: URL-safe base64 of the random bytes (24 bytes: 32 characters)."""
         return b64encode_url_nopad(entropy)
 
-    def cookie_value(self, session_id: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str:
         """``encodeURIComponent('s:' + sign(sid, secrets[0]))``, as express-session sets it."""
         if not self.secrets:
             return quote(session_id, safe="-_.!~*'()")
@@ -276,7 +276,7 @@ def express(
 
     An empty secret (or list) is refused: express-session needs one, and without one any
     cookie value would be taken as a session id. ``secrets=None`` says so on purpose: plain,
-    unsigned session ids (the seed's unsigned cookies) are then accepted.
+    unsigned session ids (session.socket.io's unsigned cookies) are then accepted.
     """
     if secrets is None:
         return ExpressFormat(None, key, prefix, ttl, cookie_max_age)

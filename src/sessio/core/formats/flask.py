@@ -36,16 +36,14 @@ from attrs import field, frozen
 
 from sessio.core._failures import Failure
 from sessio.core._keys import key_list, one_key
-from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
+from sessio.core._verdicts import ClientSession
+from sessio.core.formats._base import CookieFormat
+from sessio.core.formats._convert import optional_seconds, secrets_bytes
+from sessio.core.signers._primitives import MAX_DECOMPRESSED, Rejected, inflate
 from sessio.core.signers.itsdangerous import (
-    MAX_DECOMPRESSED,
-    Rejected,
-    inflate,
     itsdangerous_b64decode,
     itsdangerous_key,
     itsdangerous_unsign_timed,
-    to_bytes,
 )
 
 __all__ = ["MAX_DECOMPRESSED", "FlaskFormat", "flask", "load_payload", "untag"]
@@ -146,27 +144,16 @@ def load_payload(payload: bytes) -> dict[str, Any] | str:
     return document
 
 
-def _seconds(value: float | timedelta | None) -> int | None:
-    # Flask takes int(PERMANENT_SESSION_LIFETIME.total_seconds()); a timedelta is accepted too.
-    if value is None:
-        return None
-    return int(value.total_seconds() if isinstance(value, timedelta) else value)
-
-
-def _secrets(value: Sequence[str | bytes]) -> tuple[bytes, ...]:
-    return tuple(to_bytes(s) for s in key_list(value, "secrets", at_least_one=True))
-
-
 @frozen
-class FlaskFormat(Format):
+class FlaskFormat(CookieFormat):
     """Flask's signed cookie session (read-only). Build with `flask`.
 
     `secrets` is ``(SECRET_KEY, *SECRET_KEY_FALLBACKS)``: a verdict's ``secret_index`` 0 means
     the current key, i means ``fallbacks[i - 1]``.
     """
 
-    secrets: tuple[bytes, ...] = field(converter=_secrets, repr=False)
-    lifetime: int | None = field(default=2678400, converter=_seconds)
+    secrets: tuple[bytes, ...] = field(converter=secrets_bytes, repr=False)
+    lifetime: int | None = field(default=2678400, converter=optional_seconds)
     key: str = "session"
     salt: str = "cookie-session"
     name: str = field(default="flask", init=False)
@@ -177,12 +164,7 @@ class FlaskFormat(Format):
         salt = self.salt.encode("utf-8")
         return tuple(itsdangerous_key(secret, salt, "hmac") for secret in self.secrets)
 
-    @property
-    def writable(self) -> bool:
-        """False: the session lives in the cookie, which a socket cannot set."""
-        return False
-
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+    def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
         """``URLSafeTimedSerializer.loads(value, max_age=lifetime)`` at `now`, never raising."""
         if not value:
             return Failure.malformed(self.key, "the value is empty")

@@ -33,16 +33,15 @@ from typing import Any, Literal
 from attrs import field, frozen
 
 from sessio.core._failures import Failure
-from sessio.core._keys import one_key
 from sessio.core._stored import Encoded, StoredSession
-from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
+from sessio.core._verdicts import SessionRef
+from sessio.core.formats._base import StoreFormat
+from sessio.core.formats._convert import optional_secret_bytes, seconds
+from sessio.core.signers._primitives import b64encode_url_nopad
 from sessio.core.signers.itsdangerous import (
-    b64encode_url_nopad,
     itsdangerous_key,
     itsdangerous_sign,
     itsdangerous_unsign,
-    to_bytes,
 )
 
 __all__ = ["FlaskSessionFormat", "FlaskSessionSerializer", "flask_session"]
@@ -54,24 +53,15 @@ _PERMANENT = "_permanent"
 _SALT = b"flask-session"
 
 
-def _seconds(value: float | timedelta) -> int:
-    # Flask-Session's total_seconds(): int(PERMANENT_SESSION_LIFETIME.total_seconds()).
-    return int(value.total_seconds() if isinstance(value, timedelta) else value)
-
-
-def _secret(value: str | bytes | None) -> bytes | None:
-    return None if value is None else to_bytes(one_key(value, "secret_key"))
-
-
 @frozen
-class FlaskSessionFormat(Format):
+class FlaskSessionFormat(StoreFormat):
     """Flask-Session 0.8's Redis layout. Build with `flask_session`."""
 
-    secret_key: bytes | None = field(converter=_secret, repr=False)
+    secret_key: bytes | None = field(converter=optional_secret_bytes, repr=False)
     use_signer: bool = False
     prefix: str = "session:"
     serializer: FlaskSessionSerializer = "msgpack"
-    lifetime: int = field(default=2678400, converter=_seconds)
+    lifetime: int = field(default=2678400, converter=seconds)
     key: str = "session"
     allow_pickle: bool = False
     permanent: bool = True
@@ -84,7 +74,7 @@ class FlaskSessionFormat(Format):
             return None
         return itsdangerous_key(self.secret_key, _SALT, "hmac")
 
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+    def read_cookie(self, value: str, now: float) -> SessionRef | Failure:
         """The session id itself, or (with `use_signer`) the one the signature verifies."""
         if not value:
             return Failure.malformed(self.key, "the value is empty")
@@ -185,7 +175,7 @@ class FlaskSessionFormat(Format):
         """``secrets.token_urlsafe``: base64url of the bytes, no padding (32 bytes: 43 chars)."""
         return b64encode_url_nopad(entropy)
 
-    def cookie_value(self, session_id: str) -> str | Failure:
+    def cookie_value(self, session_id: str) -> str:
         """The session_id, signed as Flask-Session signs it when `use_signer` is on."""
         if not self.use_signer or self._signing_key is None:
             return session_id

@@ -25,9 +25,10 @@ from attrs import field, frozen
 
 from sessio.core._failures import Failure
 from sessio.core._keys import one_key
-from sessio.core._verdicts import ClientSession, SessionRef
-from sessio.core.formats._base import Format
-from sessio.core.signers.itsdangerous import Rejected, itsdangerous_key, itsdangerous_unsign_timed
+from sessio.core._verdicts import ClientSession
+from sessio.core.formats._base import CookieFormat
+from sessio.core.signers._primitives import Rejected
+from sessio.core.signers.itsdangerous import itsdangerous_key, itsdangerous_unsign_timed
 
 __all__ = ["StarletteFormat", "starlette"]
 
@@ -43,7 +44,7 @@ def _secret_key(value: object) -> str:
 
 
 @frozen
-class StarletteFormat(Format):
+class StarletteFormat(CookieFormat):
     """Starlette's ``SessionMiddleware`` cookie (read-only). Build with `starlette`."""
 
     secret_key: str = field(converter=_secret_key, repr=False)
@@ -56,12 +57,7 @@ class StarletteFormat(Format):
     def _derive_key(self) -> bytes:
         return itsdangerous_key(self.secret_key.encode("utf-8"), _SALT, "django-concat")
 
-    @property
-    def writable(self) -> bool:
-        """False: the session lives in the cookie, which a socket cannot set."""
-        return False
-
-    def read_cookie(self, value: str, now: float) -> SessionRef | ClientSession | Failure:
+    def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
         """Verify the signature and age at `now`, then open the base64 JSON; never raises."""
         if not value:
             return Failure.malformed(self.key, "the value is empty")

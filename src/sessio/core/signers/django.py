@@ -14,12 +14,12 @@ import hashlib
 import string
 import zlib
 from collections.abc import Sequence
-from typing import Literal
 
 from attrs import frozen
 
-from sessio.core.signers.itsdangerous import (
+from sessio.core.signers._primitives import (
     MAX_DECOMPRESSED,
+    Rejected,
     b64decode_url,
     b64encode_url_nopad,
     constant_time_equal,
@@ -27,7 +27,7 @@ from sessio.core.signers.itsdangerous import (
     inflate,
 )
 
-__all__ = ["Rejected", "Unsigned", "b62_decode", "b62_encode", "derived_key", "dumps", "unsign"]
+__all__ = ["Unsigned", "b62_decode", "b62_encode", "derived_key", "dumps", "unsign"]
 
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
@@ -73,14 +73,6 @@ class Unsigned:
     payload: bytes
     secret_index: int
     timestamp: int
-
-
-@frozen
-class Rejected:
-    """Why ``signing.loads`` would raise; the caller words it for a cookie or for the store."""
-
-    kind: Literal["malformed", "bad-signature", "expired"]
-    why: str
 
 
 def unsign(

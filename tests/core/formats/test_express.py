@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sessio.core import Failure, SessionRef, StoredSession, same
 from sessio.core.formats.express import decode_uri_component, express, sign, unsign
 
-NODE_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "node"
+NODE_DIR = Path(__file__).resolve().parents[3] / "benchmarks" / "node"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 no_surrogates = st.characters(codec="utf-8")

@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 
 from sessio.core import (
     ClientSession,
+    CookieFormat,
+    Encoded,
     Failure,
     Format,
     SessionRef,
     StoredSession,
+    StoreFormat,
     express,
     load,
     resolve,
@@ -29,15 +32,11 @@ COOKIE_OCTETS = "".join(
 )
 
 
-class CookieOnly(Format):
+class CookieOnly(CookieFormat):
     """The session is the cookie: every value is a (read-only) client session."""
 
     name = "cookie-only"
     key = "session"
-
-    @property
-    def writable(self) -> bool:
-        return False
 
     def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
         if not value.startswith("{"):
@@ -45,7 +44,7 @@ class CookieOnly(Format):
         return ClientSession({"raw": len(value)}, None, now)
 
 
-class Broken(Format):
+class Broken(StoreFormat):
     """A format with a bug: it raises, with the cookie value in the exception."""
 
     name = "broken"
@@ -56,6 +55,12 @@ class Broken(Format):
 
     def decode(self, raw: bytes, now: float) -> StoredSession:
         raise KeyError(raw)
+
+    def encode(self, stored: StoredSession, now: float) -> Encoded:
+        raise KeyError(stored)
+
+    def cookie_value(self, session_id: str) -> str:
+        raise KeyError(session_id)
 
 
 FORMATS: list[Format] = [
@@ -236,7 +241,7 @@ def test_failure_messages_keep_no_exception_text() -> None:
 
 
 @pytest.mark.parametrize("fmt", [express(["s"]), express(None)])
-def test_load_turns_store_answers_into_sessions_or_failures(fmt: Format) -> None:
+def test_load_turns_store_answers_into_sessions_or_failures(fmt: StoreFormat) -> None:
     ref = SessionRef("abc", "sess:abc")
     missing = load(ref, None, fmt, 0)
     assert isinstance(missing, Failure)
@@ -253,7 +258,8 @@ def test_load_turns_store_answers_into_sessions_or_failures(fmt: Format) -> None
 @given(st.binary(), nows)
 def test_load_never_raises(raw: bytes, now: float) -> None:
     ref = SessionRef("abc", "sess:abc")
-    for fmt in [express(["s"]), Broken()]:
+    stored_formats: list[StoreFormat] = [express(["s"]), Broken()]
+    for fmt in stored_formats:
         result = load(ref, raw, fmt, now)
         assert isinstance(result, StoredSession | Failure)
         if isinstance(result, Failure):

@@ -1,0 +1,51 @@
+"""The session document both aiohttp-session storages keep (the facts are atop `aiohttp`).
+
+``{"created": <Unix second>, "session": {...}}``, or ``{}`` for an empty session; with
+``max_age``, ``Session.__init__`` takes a document created too long ago as empty.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from attrs import frozen
+
+__all__ = ["Document", "DocumentError", "open_document"]
+
+
+class DocumentError(ValueError):
+    """A decoded document that aiohttp-session did not write; the message says how."""
+
+
+@frozen
+class Document:
+    """An opened session document: the user's data and aiohttp-session's ``created``."""
+
+    data: dict[str, Any]
+    created: int | None
+
+
+def open_document(document: Any, max_age: int | None, now: float) -> Document | str:
+    """What ``Session.__init__`` makes of a decoded document; a reason string when it expired.
+
+    Raises `DocumentError` when the document is not one aiohttp-session wrote.
+    """
+    if not isinstance(document, dict):
+        raise DocumentError("the JSON is not an object")
+    created = document.get("created")
+    if created is not None and (
+        not isinstance(created, int | float)
+        or isinstance(created, bool)
+        or not math.isfinite(created)
+    ):
+        raise DocumentError("its 'created' is not a number")
+    session = document.get("session")
+    if session is not None and not isinstance(session, dict):
+        raise DocumentError("its 'session' is not an object")
+    if document and max_age is not None:
+        # aiohttp-session: age = now - created if created else now (so no created: expired).
+        age = int(now) - created if created else int(now)
+        if age > max_age:
+            return f"created {age} s ago, max_age is {max_age} s"
+    return Document(dict(session or {}), None if created is None else int(created))
