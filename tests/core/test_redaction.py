@@ -127,10 +127,10 @@ def test_the_tag_is_short_and_starts_the_session_room_digest() -> None:
 def test_reprs_of_values_hide_the_id() -> None:
     ref = SessionRef(SECRET, "sess:" + SECRET, 0)
     assert repr(ref) == (
-        f"SessionRef(sid='…{id_tag(SECRET)}', key='sess:…{id_tag(SECRET)}', secret_index=0)"
+        f"SessionRef(session_id='…{id_tag(SECRET)}', key='sess:…{id_tag(SECRET)}', secret_index=0)"
     )
     minted = Minted(SECRET, f"connect.sid=s%3A{SECRET}.sig")
-    assert repr(minted) == f"Minted(sid='…{id_tag(SECRET)}', cookie='connect.sid=…')"
+    assert repr(minted) == f"Minted(session_id='…{id_tag(SECRET)}', cookie='connect.sid=…')"
     write = Write("sess:" + SECRET, b"{}", 60, StoredSession({}))
     for value in (ref, minted, write):
         assert_no_id(repr(value))
