@@ -197,12 +197,12 @@ def test_a_raising_disconnect_handler_stops_no_logout(
         wait_for(lambda: subscribers(plain, prefix + CONTROL_CHANNEL) >= 2, TIMEOUT)
 
         if via == "disconnect_session":
-            node.call(node.sessions.disconnect_session, minted.sid)
+            node.call(node.sessions.disconnect_session, minted.session_id)
         elif via == "control-channel":
-            message = encode_control(Disconnect(session_room(minted.sid), "session-revoked"))
+            message = encode_control(Disconnect(session_room(minted.session_id), "session-revoked"))
             plain.publish(prefix + CONTROL_CHANNEL, message)
         else:
-            plain.delete(prefix + EXPRESS.store_key(minted.sid))
+            plain.delete(prefix + EXPRESS.store_key(minted.session_id))
 
         gone = node.seen.wait("disconnect", 3)
         wait_for(lambda: not any(client.connected for client in sockets), TIMEOUT)
@@ -217,7 +217,7 @@ def test_a_raising_disconnect_handler_stops_no_logout(
             while published is None and time.monotonic() < deadline:
                 published = heard.get_message(timeout=0.1)
             assert published is not None
-            assert json.loads(published["data"])["room"] == session_room(minted.sid)
+            assert json.loads(published["data"])["room"] == session_room(minted.session_id)
 
     failures = [r for r in caplog.records if "disconnect handler failed" in r.getMessage()]
     assert len(failures) == 3
@@ -419,7 +419,7 @@ def test_a_bad_control_message_costs_no_subscription(
         for junk in (b"[" * 100_000, b"[" * 4000, b"\xff\xfe", b'{"op": "disconnect"}'):
             plain.publish(prefix + CONTROL_CHANNEL, junk)
         # Published right after the junk: on 1967016 the listener was resubscribing by now.
-        message = encode_control(Disconnect(session_room(minted.sid), "session-revoked"))
+        message = encode_control(Disconnect(session_room(minted.session_id), "session-revoked"))
         plain.publish(prefix + CONTROL_CHANNEL, message)
         assert node.seen.wait("disconnect") == [(sid, "session-revoked")]
     assert not [r for r in caplog.records if "control channel lost" in r.getMessage()]
@@ -525,7 +525,7 @@ def test_a_revoke_missed_while_unsubscribed_takes_effect_when_the_channel_is_bac
         wait_for(lambda: not channel.live.is_set(), TIMEOUT)
         # The logout happens while this node is not listening: its message is lost.
         revoke = sessio_sync.revoke if shell == "sync" else sessio_aio.revoke
-        node.call(revoke, store, EXPRESS, minted.sid)
+        node.call(revoke, store, EXPRESS, minted.session_id)
         assert channel.messages == []
         assert client.connected
         channel.up.set()
