@@ -1,8 +1,8 @@
 """Plans for writing a session: what to put in the store, under which key, for how long.
 
-The shells run a compare-and-set loop around `plan_save`: the first attempt assumes the store
-still holds what the socket loaded; when the store answers with something else, the shell
-decodes it and asks again with that as `current`. The merge happens here, not in the shell.
+`SaveLoop` (``_save_loop``) runs a compare-and-set loop around `plan_save`: the first attempt
+assumes the store still holds what the socket loaded; when the store answers with something
+else, the loop decodes it and asks again with that as `current`. The merge happens here.
 """
 
 from __future__ import annotations
