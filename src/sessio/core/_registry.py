@@ -4,7 +4,8 @@
 socket holds, why a socket is being disconnected, which sockets hold each session (and its
 room), and when the node last touched and re-checked each session. Every operation costs the
 same however many sockets the node holds: nothing scans the tables per event or per
-disconnect. It is not thread-safe; the shell calls it under its lock.
+disconnect. It is not thread-safe: the shell calls it under its lock (`session`, one dict
+read, excepted).
 """
 
 from __future__ import annotations
@@ -80,10 +81,6 @@ class Registry(Generic[S]):
         """The session socket `key` holds (None if none, or if it is not held)."""
         return self._sessions.get(key, (None, None))[0]
 
-    def holds(self, key: Socket, session: S) -> bool:
-        """Whether socket `key` still holds this very `session` object."""
-        return self._sessions.get(key, (None, None))[0] is session
-
     # -- why a socket goes -----------------------------------------------------------------
 
     def mark_leaving(self, key: Socket, reason: str) -> None:
@@ -127,6 +124,18 @@ class Registry(Generic[S]):
             return False
         last[session_id] = now
         return True
+
+    def claim_for(
+        self, key: Socket, session: S, interval: Interval, kind: Kind, now: float
+    ) -> bool:
+        """`claim` for the session of socket `key`, only while `key` still holds `session`.
+
+        An event still in flight when its socket left must not touch or re-check anything.
+        """
+        held, session_id = self._sessions.get(key, (None, None))
+        if held is not session or session_id is None:
+            return False
+        return self.claim(interval, kind, session_id, now)
 
     def mark_checked(self, session_id: str, now: float) -> None:
         """`session_id` was re-checked at `now`, due or not (if it still has sockets here)."""

@@ -82,8 +82,9 @@ class Liveness:
 
     def session(self, key: Socket) -> Session | None:
         """The session socket `key` holds (None if none, or if it is not held)."""
-        with self._lock:
-            return self._registry.session(key)
+        # Once per event, and one dict read, which is atomic: no lock. Everything that
+        # changes the tables, or reads two rows that must agree, takes it.
+        return self._registry.session(key)
 
     def reason(self, key: Socket, default: str | None) -> str | None:
         """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
@@ -95,17 +96,18 @@ class Liveness:
         with self._lock:
             return self._registry.counts()
 
-    def _holds(self, key: Socket, session: Session) -> bool:
-        # False once the socket left: an event still in flight must not touch or re-check.
-        with self._lock:
-            return self._registry.holds(key, session)
+    def _claim(
+        self, key: Socket, session: Session, interval: Interval, kind: Kind, now: float
+    ) -> bool:
+        """Whether `interval` is due for the session of socket `key`; if so, mark it done now.
 
-    def _claim(self, interval: Interval, kind: Kind, session_id: str, now: float) -> bool:
-        """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
+        False once the socket left, or holds another session: an event still in flight then
+        touches and re-checks nothing.
+        """
         if interval.seconds is None:
             return False
         with self._lock:
-            return self._registry.claim(interval, kind, session_id, now)
+            return self._registry.claim_for(key, session, interval, kind, now)
 
     # -- activity ------------------------------------------------------------------------
 
@@ -115,16 +117,14 @@ class Liveness:
         Once socket `key` has left (its event was still in flight), nothing is touched,
         re-checked or claimed for it.
         """
-        if session is None or session.id is None or not self._holds(key, session):
+        if session is None or session.id is None:
             return True
         now = self.clock()
-        recheck = self._claim(self.revalidate_every, "check", session.id, now)
+        recheck = self._claim(key, session, self.revalidate_every, "check", now)
         if recheck and not self._exists(session):
             self.disconnect_local(session_room(session.id), "session-not-found")
             return False
-        if not self._holds(key, session):
-            return True
-        if self._claim(self.touch_every, "touch", session.id, now):
+        if self._claim(key, session, self.touch_every, "touch", now):
             try:
                 session.touch()
             except SessionError as error:
@@ -151,12 +151,14 @@ class Liveness:
         with self._lock:
             held = self._registry.held()
         for session_id, session in held:
-            if due_only:
-                if not self._claim(self.revalidate_every, "check", session_id, now):
-                    continue
-            else:
-                with self._lock:
+            with self._lock:
+                if due_only:
+                    due = self._registry.claim(self.revalidate_every, "check", session_id, now)
+                else:
                     self._registry.mark_checked(session_id, now)
+                    due = True
+            if not due:
+                continue
             if not self._exists(session):
                 self.disconnect_local(session_room(session_id), "session-not-found")
 
