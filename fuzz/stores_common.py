@@ -1,8 +1,8 @@
 """The checks every store target runs on bytes a store may hold.
 
-`StoreFormat.decode` and `sessio.core.load` never raise and agree; a decoded session survives a
-socket's snapshot and diff; decode → encode → decode gives the same data, and encoding that
-again gives the same bytes; `plan_save` of a hostile change (the session nested in itself,
+`StoreFormat.decode` and `sessio.core.decode_stored` never raise and agree; a decoded session
+survives a socket's snapshot and diff; decode → encode → decode gives the same data, and
+encoding that again gives the same bytes; `plan_save` of a hostile change (the session nested in itself,
 a key deleted; strict or not; touched or not) returns a Write, a Failure or None, and a
 Write's bytes decode to the merged session.
 """
@@ -23,7 +23,7 @@ from sessio.core import (
     StoreFormat,
     Write,
     apply,
-    load,
+    decode_stored,
     plan_save,
 )
 from sessio.core._changes import same
@@ -49,15 +49,15 @@ def roundtrip(fmt: StoreFormat, raw: bytes, now: float, flags: int) -> Any:
     """Decode `raw`; if it is a session, encode and save it; check every step."""
     first = fmt.decode(raw, now)
     expect(isinstance(first, StoredSession | Failure), f"{fmt.name}:decode-type")
-    via_load = load(SessionRef("sid", fmt.store_key("sid")), raw, fmt, now)
+    via_decode = decode_stored(SessionRef("sid", fmt.store_key("sid")), raw, fmt, now)
     # `same`, not ==: NaN and msgspec's Ext (no value equality) can be in the data; a NaN
     # map key is unequal to itself, so such data is compared by repr.
-    agree = repr(first) == repr(via_load) or (
-        isinstance(via_load, StoredSession)
-        and same(first.data, via_load.data)
-        and same(first.meta, via_load.meta)
+    agree = repr(first) == repr(via_decode) or (
+        isinstance(via_decode, StoredSession)
+        and same(first.data, via_decode.data)
+        and same(first.meta, via_decode.meta)
         if isinstance(first, StoredSession)
-        else first == via_load
+        else first == via_decode
     )
     expect(agree, f"{fmt.name}:load-vs-decode")
     if isinstance(first, Failure):

@@ -18,8 +18,8 @@ from sessio.core import (
     SessionRef,
     StoredSession,
     StoreFormat,
+    decode_stored,
     express,
-    load,
     resolve,
 )
 from sessio.core._failures import id_tag
@@ -243,15 +243,15 @@ def test_failure_messages_keep_no_exception_text() -> None:
 @pytest.mark.parametrize("fmt", [express(["s"]), express(None)])
 def test_load_turns_store_answers_into_sessions_or_failures(fmt: StoreFormat) -> None:
     ref = SessionRef("abc", "sess:abc")
-    missing = load(ref, None, fmt, 0)
+    missing = decode_stored(ref, None, fmt, 0)
     assert isinstance(missing, Failure)
     assert missing.code == "session-not-found"
     # The id is a credential: the message shows the prefix and a hash of it only.
     assert f"'sess:…{id_tag('abc')}'" in missing.message and "abc" not in missing.message
-    corrupt = load(ref, b"\x80not json", fmt, 0)
+    corrupt = decode_stored(ref, b"\x80not json", fmt, 0)
     assert isinstance(corrupt, Failure)
     assert corrupt.code == "corrupt-session"
-    assert load(ref, b'{"a":1}', fmt, 0) == StoredSession({"a": 1})
+    assert decode_stored(ref, b'{"a":1}', fmt, 0) == StoredSession({"a": 1})
 
 
 @settings(max_examples=100)
@@ -260,7 +260,7 @@ def test_load_never_raises(raw: bytes, now: float) -> None:
     ref = SessionRef("abc", "sess:abc")
     stored_formats: list[StoreFormat] = [express(["s"]), Broken()]
     for fmt in stored_formats:
-        result = load(ref, raw, fmt, now)
+        result = decode_stored(ref, raw, fmt, now)
         assert isinstance(result, StoredSession | Failure)
         if isinstance(result, Failure):
             assert result.code == "corrupt-session"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessio import formats
-from sessio.core import SessionRef, load, resolve
+from sessio.core import SessionRef, decode_stored, resolve
 from sessio.core._changes import MAX_NESTING, nested_too_deep, snapshot
 from sessio.core._control import Disconnect, decode_control, encode_control
 
@@ -66,7 +66,7 @@ def test_a_deep_cookie_session_is_malformed() -> None:
 def test_a_deep_stored_session_is_corrupt() -> None:
     fmt = formats.express(secrets=["s"])
     raw = json.dumps({"cookie": {}, "deep": nested(500)}).encode()
-    failure = load(SessionRef("sid", "sess:sid"), raw, fmt, NOW)
+    failure = decode_stored(SessionRef("sid", "sess:sid"), raw, fmt, NOW)
     assert getattr(failure, "code", None) == "corrupt-session"
 
 

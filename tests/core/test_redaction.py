@@ -31,7 +31,7 @@ from sessio.core import (
     StoredSession,
     StoreFormat,
     Write,
-    load,
+    decode_stored,
     resolve,
 )
 from sessio.core._failures import id_tag, redact_key
@@ -204,7 +204,7 @@ def test_no_verdict_load_or_explanation_shows_the_id(label: str) -> None:
             assert isinstance(fmt, StoreFormat)
             refs += 1
             for raw in (None, b"", b"\x80garbage " + SECRET.encode(), SECRET.encode()):
-                loaded = load(verdict, raw, fmt, 1_700_000_000.0)
+                loaded = decode_stored(verdict, raw, fmt, 1_700_000_000.0)
                 assert_no_id(str(loaded))
                 if raw is None:
                     assert isinstance(loaded, Failure) and loaded.code == "session-not-found"

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from sessio.core._changes import Changes
 from sessio.core._failures import Failure
-from sessio.core._handshake import load, resolve
+from sessio.core._handshake import decode_stored, resolve
 from sessio.core._saving import Write, plan_create, plan_save
 from sessio.core._stored import StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
@@ -300,7 +300,7 @@ def test_redis_round_trip(redis_port: int, store: redis.Redis) -> None:
         ref = resolve(cookie, fmt, now)
         assert isinstance(ref, SessionRef)
         assert len(ref.session_id) == 32 and ref.key == "AIOHTTP_SESSION_" + ref.session_id
-        stored = load(ref, raw(store, ref.key), fmt, now)
+        stored = decode_stored(ref, raw(store, ref.key), fmt, now)
         assert isinstance(stored, StoredSession)
         assert dict(stored.data) == UNICODE == (await app.show(cookie))["data"]
         assert isinstance(stored.meta["created"], int)
@@ -316,7 +316,7 @@ def test_redis_round_trip(redis_port: int, store: redis.Redis) -> None:
 
         # And the app's next write is read back by sessio.
         await app.put({"after": "aiohttp"}, cookie)
-        again = load(ref, raw(store, ref.key), fmt, time.time())
+        again = decode_stored(ref, raw(store, ref.key), fmt, time.time())
         assert isinstance(again, StoredSession)
         assert dict(again.data) == {**expected, "after": "aiohttp"}
 
@@ -345,9 +345,9 @@ def test_redis_expired_by_created(redis_port: int, store: redis.Redis) -> None:
         ref = resolve(cookie, fmt, time.time())
         assert isinstance(ref, SessionRef)
         value = raw(store, ref.key)
-        assert isinstance(load(ref, value, fmt, time.time() + 30), StoredSession)
+        assert isinstance(decode_stored(ref, value, fmt, time.time() + 30), StoredSession)
         later = time.time() + 61
-        failure = load(ref, value, fmt, later)
+        failure = decode_stored(ref, value, fmt, later)
         assert isinstance(failure, Failure) and failure.code == "expired"
         with mock.patch("time.time", return_value=later):
             assert (await app.show(cookie))["data"] == {}

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from sessio.core._changes import Changes
 from sessio.core._failures import Failure
-from sessio.core._handshake import load, resolve
+from sessio.core._handshake import decode_stored, resolve
 from sessio.core._saving import Write, plan_create, plan_save
 from sessio.core._stored import StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
@@ -349,7 +349,7 @@ def test_db_reads_what_django_reads_and_django_reads_what_sessio_writes(configur
     now = time.time()
     ref = resolve(cookie, fmt, now)
     assert isinstance(ref, SessionRef) and ref.key == ref.session_id == cookie.split("=", 1)[1]
-    stored = load(ref, db_raw(ref.key), fmt, now)
+    stored = decode_stored(ref, db_raw(ref.key), fmt, now)
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == {**UNICODE, **BULKY} == django_reads(cookie)
 
@@ -362,7 +362,7 @@ def test_db_reads_what_django_reads_and_django_reads_what_sessio_writes(configur
 
     # And Django's next write is read back by sessio.
     serve(setter(after="django"), cookie)
-    again = load(ref, db_raw(ref.key), fmt, time.time())
+    again = decode_stored(ref, db_raw(ref.key), fmt, time.time())
     assert isinstance(again, StoredSession) and dict(again.data) == {**expected, "after": "django"}
 
 
@@ -387,7 +387,7 @@ def test_db_rotated_secret(configure: Any) -> None:
     fmt = django(SECRET, [OLD_SECRET], backend="db")
     ref = resolve(cookie, fmt, time.time())
     assert isinstance(ref, SessionRef)
-    stored = load(ref, db_raw(ref.key), fmt, time.time())
+    stored = decode_stored(ref, db_raw(ref.key), fmt, time.time())
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == {"user": "alice"} == django_reads(cookie)
     # sessio writes with the current secret, which Django (and sessio without fallbacks) reads.
@@ -397,7 +397,8 @@ def test_db_rotated_secret(configure: Any) -> None:
     configure("db")
     assert django_reads(cookie) == {"user": "alice", "n": 1}
     assert isinstance(
-        load(ref, db_raw(ref.key), django(SECRET, backend="db"), time.time()), StoredSession
+        decode_stored(ref, db_raw(ref.key), django(SECRET, backend="db"), time.time()),
+        StoredSession,
     )
 
 
@@ -411,13 +412,13 @@ def test_db_wrong_secret_and_tampered(configure: Any) -> None:
     assert isinstance(ref, SessionRef)
     raw = db_raw(ref.key)
     assert raw is not None
-    failure = load(ref, raw, fmt, time.time())
+    failure = decode_stored(ref, raw, fmt, time.time())
     assert isinstance(failure, Failure) and failure.code == "bad-signature"
     assert django_reads(cookie) == {}
 
     configure("db", secret=OLD_SECRET)
     tampered = raw.replace(b":", b"A:", 1)
-    failure = load(ref, tampered, django(OLD_SECRET, backend="db"), time.time())
+    failure = decode_stored(ref, tampered, django(OLD_SECRET, backend="db"), time.time())
     assert isinstance(failure, Failure) and failure.code == "bad-signature"
 
 
@@ -435,12 +436,12 @@ def test_db_expired_by_session_expiry(configure: Any) -> None:
     fmt = django(SECRET, backend="db")
     ref = resolve(cookie, fmt, time.time())
     assert isinstance(ref, SessionRef)
-    stored = load(ref, db_raw(ref.key), fmt, time.time())
+    stored = decode_stored(ref, db_raw(ref.key), fmt, time.time())
     assert isinstance(stored, StoredSession)
     encoded = fmt.encode(stored, time.time())
     assert not isinstance(encoded, Failure) and encoded.ttl is not None and 25 <= encoded.ttl <= 30
     later = time.time() + 31
-    failure = load(ref, db_raw(ref.key), fmt, later)
+    failure = decode_stored(ref, db_raw(ref.key), fmt, later)
     assert isinstance(failure, Failure) and failure.code == "expired"
     with mock.patch("django.utils.timezone.now", return_value=datetime.fromtimestamp(later, UTC)):
         assert django_reads(cookie) == {}
@@ -464,7 +465,7 @@ def test_file_round_trip(configure: Any, tmp_path: Path) -> None:
     ref = resolve(cookie, fmt, now)
     assert isinstance(ref, SessionRef) and ref.key == "sessionid" + ref.session_id
     assert (tmp_path / ref.key).is_file()
-    stored = load(ref, file_raw(tmp_path, ref.key), fmt, now)
+    stored = decode_stored(ref, file_raw(tmp_path, ref.key), fmt, now)
     assert isinstance(stored, StoredSession)
     assert dict(stored.data) == UNICODE == django_reads(cookie)
 
@@ -482,8 +483,8 @@ def test_file_expired_by_age(configure: Any, tmp_path: Path) -> None:
     ref = resolve(cookie, fmt, time.time())
     assert isinstance(ref, SessionRef)
     raw = file_raw(tmp_path, ref.key)
-    assert isinstance(load(ref, raw, fmt, time.time() + 30), StoredSession)
-    failure = load(ref, raw, fmt, time.time() + 62)
+    assert isinstance(decode_stored(ref, raw, fmt, time.time() + 30), StoredSession)
+    failure = decode_stored(ref, raw, fmt, time.time() + 62)
     assert isinstance(failure, Failure) and failure.code == "expired"
     # Django's clock for the file backend is the file's mtime.
     past = time.time() - 62
@@ -506,12 +507,12 @@ def test_cache_refuses_pickles_unless_allowed(configure: Any, redis_port: int) -
         assert ref.key == ":1:django.contrib.sessions.cache" + ref.session_id
         raw = client.get(ref.key)
         assert isinstance(raw, bytes) and raw.startswith(b"\x80")
-        refused = load(ref, raw, fmt, time.time())
+        refused = decode_stored(ref, raw, fmt, time.time())
         assert isinstance(refused, Failure) and refused.code == "unsafe-format"
         assert "allow_pickle=True" in refused.message
 
         trusting = django(SECRET, backend="cache", allow_pickle=True)
-        stored = load(ref, raw, trusting, time.time())
+        stored = decode_stored(ref, raw, trusting, time.time())
         assert isinstance(stored, StoredSession)
         assert dict(stored.data) == UNICODE == django_reads(cookie)
 

@@ -31,7 +31,7 @@ from django_setup import setup_django
 
 from sessio import SessionError
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_session as aopen_session
+from sessio.aio._session import open_verdict as aopen_verdict
 from sessio.aio.stores.django import DjangoStore as AsyncDjangoStore
 from sessio.core import Failure, plan_create, resolve
 from sessio.core._stored import StoredSession
@@ -42,7 +42,7 @@ from sessio.core.formats.django_native import (
     django_native,
     parse_canonical,
 )
-from sessio.sync._session import Session, open_session
+from sessio.sync._session import Session, open_verdict
 from sessio.sync.stores import django as django_store
 from sessio.sync.stores.django import DjangoStore
 
@@ -196,14 +196,14 @@ def expected(engine: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def opened(cookie: str, store: DjangoStore) -> Session:
     fmt = store.format()
-    session = open_session(resolve(cookie, fmt, time.time()), store, fmt, time.time)
+    session = open_verdict(resolve(cookie, fmt, time.time()), store, fmt, time.time)
     assert isinstance(session, Session), session
     return session
 
 
 async def aopened(cookie: str, store: AsyncDjangoStore) -> AsyncSession:
     fmt = store.format()
-    session = await aopen_session(resolve(cookie, fmt, time.time()), store, fmt, time.time)
+    session = await aopen_verdict(resolve(cookie, fmt, time.time()), store, fmt, time.time)
     assert isinstance(session, AsyncSession), session
     return session
 
@@ -320,7 +320,7 @@ def test_logged_out_session_is_not_found(engine: str) -> None:
     session = opened(cookie, store)
     logout(cookie)
     fmt = store.format()
-    verdict = open_session(resolve(cookie, fmt, time.time()), store, fmt, time.time)
+    verdict = open_verdict(resolve(cookie, fmt, time.time()), store, fmt, time.time)
     assert isinstance(verdict, Failure) and verdict.code == "session-not-found"
     session["after"] = "logout"
     with pytest.raises(SessionError) as raised:
@@ -484,7 +484,7 @@ async def test_async_logged_out_session_is_not_found(engine: str) -> None:
     session = await aopened(cookie, store)
     await django(logout, cookie)
     fmt = store.format()
-    verdict = await aopen_session(resolve(cookie, fmt, time.time()), store, fmt, time.time)
+    verdict = await aopen_verdict(resolve(cookie, fmt, time.time()), store, fmt, time.time)
     assert isinstance(verdict, Failure) and verdict.code == "session-not-found"
     session["after"] = "logout"
     with pytest.raises(SessionError) as raised:

@@ -3,7 +3,7 @@
 Every cookie here is the ``Set-Cookie`` of the real Express 5 + express-session +
 connect-redis app (``tests/express_app``, run by `node_app.run_express` against the suite's
 private redis-server), and every store entry is what connect-redis wrote. sessio reads them
-the way its shells do at a socket's handshake (`sessio.core.resolve`, then ``open_session``
+the way its shells do at a socket's handshake (`sessio.core.resolve`, then ``open_verdict``
 with a `RedisStore`), in the sync shell and in the async one, and Express reads back what
 sessio writes.
 """
@@ -27,13 +27,13 @@ from node_app import COOKIE, ExpressApp, run_express
 from redis_server import RedisServer
 from sessio import formats
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_session as open_async
+from sessio.aio._session import open_verdict as open_async
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
-from sessio.core import Failure, Format, SessionRef, StoredSession, load, resolve
+from sessio.core import Failure, Format, SessionRef, StoredSession, decode_stored, resolve
 from sessio.errors import SessionError
 from sessio.sync import SessionSockets
 from sessio.sync._session import Session
-from sessio.sync._session import open_session as open_sync
+from sessio.sync._session import open_verdict as open_sync
 from sessio.sync.stores.redis import RedisStore
 
 NEW, OLD = "new", "old"
@@ -69,7 +69,7 @@ def portal() -> Iterator[anyio.from_thread.BlockingPortal]:
 
 
 class SyncShell:
-    """The sync shell's handshake and save: ``resolve``, ``open_session`` over `RedisStore`."""
+    """The sync shell's handshake and save: ``resolve``, ``open_verdict`` over `RedisStore`."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.store = RedisStore(client)
@@ -167,7 +167,7 @@ def test_login_is_read_as_express_reads_it(
     assert seen is not None
     assert dict(session) == {"user": "alice"} == {k: v for k, v in seen.items() if k != "cookie"}
 
-    stored = load(ref, raw(store, ref.key), FMT, now)
+    stored = decode_stored(ref, raw(store, ref.key), FMT, now)
     assert isinstance(stored, StoredSession)
     assert stored.meta == {"cookie": seen["cookie"]}
     assert seen["cookie"] == {

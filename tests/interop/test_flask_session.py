@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from redis_server import RedisServer
 from sessio.core._changes import Changes, same
 from sessio.core._failures import Failure
-from sessio.core._handshake import load, resolve
+from sessio.core._handshake import decode_stored, resolve
 from sessio.core._saving import plan_create, plan_save
 from sessio.core._stored import StoredSession
 from sessio.core._verdicts import SessionRef
@@ -152,7 +152,7 @@ def sessio_reads(
     assert isinstance(ref, SessionRef), ref
     raw = store.get(ref.key)
     assert raw is None or isinstance(raw, bytes)
-    stored = load(ref, raw, fmt, now)
+    stored = decode_stored(ref, raw, fmt, now)
     assert isinstance(stored, StoredSession), stored
     return ref, stored
 
@@ -323,7 +323,7 @@ def test_expired_session_is_gone_from_the_store(
     deadline = time.monotonic() + 5
     while store.exists(ref.key) and time.monotonic() < deadline:
         time.sleep(0.05)
-    verdict = load(ref, store.get(ref.key), fmt, time.time())  # type: ignore[arg-type]
+    verdict = decode_stored(ref, store.get(ref.key), fmt, time.time())  # type: ignore[arg-type]
     assert isinstance(verdict, Failure) and verdict.code == "session-not-found"
     new_session_id, data = app.opens(value)
     assert new_session_id != value and without_permanent(data) == {}
@@ -341,10 +341,10 @@ def test_pickled_session_is_refused_unless_allowed(
     assert isinstance(ref, SessionRef)
     raw = store.get(ref.key)
     assert isinstance(raw, bytes)
-    refused = load(ref, raw, flask_session(), time.time())
+    refused = decode_stored(ref, raw, flask_session(), time.time())
     assert isinstance(refused, Failure) and refused.code == "unsafe-format"
     assert "allow_pickle=True" in refused.message and "code" in refused.message
-    allowed = load(ref, raw, flask_session(allow_pickle=True), time.time())
+    allowed = decode_stored(ref, raw, flask_session(allow_pickle=True), time.time())
     assert allowed == StoredSession({"user": "old"}, {"_permanent": True})
 
 

@@ -1,7 +1,7 @@
 """Saves that lose nothing, over `RedisStore` on a private redis-server, in both shells.
 
 Sessions are opened as a shell opens them at a socket's handshake: ``sessio.core.resolve`` on
-the Cookie header, then ``open_session`` (``sessio.aio._session`` over ``redis.asyncio``,
+the Cookie header, then ``open_verdict`` (``sessio.aio._session`` over ``redis.asyncio``,
 ``sessio.sync._session`` over ``redis``). They are seeded the way express-session and
 connect-redis write them (the JSON and the signed cookie are built by hand here, not by
 sessio), and "another writer" is either a second session object (another socket, another
@@ -39,10 +39,10 @@ from redis_server import RedisServer
 from servers import HOST, async_client, run_asgi, run_wsgi
 from sessio import ConflictError, Failure, SessionError, formats, resolve
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_session as open_async
+from sessio.aio._session import open_verdict as open_async
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.sync._session import Session
-from sessio.sync._session import open_session as open_sync
+from sessio.sync._session import open_verdict as open_sync
 from sessio.sync.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio

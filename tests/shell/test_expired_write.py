@@ -9,7 +9,7 @@ import pytest
 from sessio import SessionError, formats
 from sessio.core import Failure, resolve
 from sessio.sync import MemoryStore
-from sessio.sync._session import open_session
+from sessio.sync._session import open_verdict
 
 
 def test_a_session_past_its_lifetime_stays_deleted_after_a_save() -> None:
@@ -19,7 +19,7 @@ def test_a_session_past_its_lifetime_stays_deleted_after_a_save() -> None:
     cookie = {"originalMaxAge": -1000, "expires": None, "httpOnly": True, "path": "/"}
     store.set("sess:abc", json.dumps({"cookie": cookie, "user": "a"}).encode(), 60)
     header = f"connect.sid={fmt.cookie_value('abc')}"
-    session = open_session(resolve(header, fmt, 0.0), store, fmt, lambda: 0.0)
+    session = open_verdict(resolve(header, fmt, 0.0), store, fmt, lambda: 0.0)
     assert not isinstance(session, Failure)
 
     session["x"] = 1

@@ -1,6 +1,6 @@
 """The async shell's session paths, with no socket.io server, under asyncio and under trio.
 
-`AsyncSession`, `open_session` and `MemoryStore` are written with anyio, so they must behave
+`AsyncSession`, `open_verdict` and `MemoryStore` are written with anyio, so they must behave
 the same on both backends; only python-socketio itself is asyncio-bound. Time is a fake clock
 shared by the store (expiry) and the sessions (``cookie.expires``, TTLs).
 """
@@ -16,7 +16,7 @@ import pytest
 
 from sessio import ClientSession, ConflictError, Failure, SessionError, formats, resolve
 from sessio.aio import AsyncSession, MemoryStore
-from sessio.aio._session import open_session
+from sessio.aio._session import open_verdict
 from sessio.core import Minted, plan_create
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +83,7 @@ async def mint(store: MemoryStore, clock: Clock, data: dict[str, object]) -> Min
 
 async def open_from(cookie_header: str | None, store: MemoryStore, clock: Clock) -> AsyncSession:
     """What a socket's handshake with `cookie_header` loads; fails the test on a Failure."""
-    opened = await open_session(resolve(cookie_header, FMT, clock()), store, FMT, clock)
+    opened = await open_verdict(resolve(cookie_header, FMT, clock()), store, FMT, clock)
     assert isinstance(opened, AsyncSession), opened
     return opened
 
@@ -133,7 +133,7 @@ async def test_touch_slides_the_expiry() -> None:
 
     # Untouched, it lapses: the handshake then finds nothing.
     clock.now += MAX_AGE + 1
-    gone = await open_session(resolve(minted.cookie, FMT, clock()), store, FMT, clock)
+    gone = await open_verdict(resolve(minted.cookie, FMT, clock()), store, FMT, clock)
     assert isinstance(gone, Failure) and gone.code == "session-not-found"
 
 
@@ -208,7 +208,7 @@ async def test_destroy_then_save_is_session_not_found() -> None:
 async def test_a_client_side_session_is_read_only() -> None:
     clock = Clock()
     store = MemoryStore(clock)
-    opened = await open_session(ClientSession({"user": "alice"}), store, FMT, clock)
+    opened = await open_verdict(ClientSession({"user": "alice"}), store, FMT, clock)
     assert isinstance(opened, AsyncSession)
     assert opened.read_only and opened.id is None
     assert dict(opened) == {"user": "alice"}
@@ -230,9 +230,9 @@ async def test_handshake_failures_are_values() -> None:
     store = MemoryStore(clock)
     minted = await mint(store, clock, {"user": "alice"})
 
-    no_cookie = await open_session(resolve("theme=dark", FMT, clock()), store, FMT, clock)
+    no_cookie = await open_verdict(resolve("theme=dark", FMT, clock()), store, FMT, clock)
     assert isinstance(no_cookie, Failure) and no_cookie.code == "no-cookie"
 
-    broken = await open_session(resolve(minted.cookie, FMT, clock()), BrokenStore(), FMT, clock)
+    broken = await open_verdict(resolve(minted.cookie, FMT, clock()), BrokenStore(), FMT, clock)
     assert isinstance(broken, Failure) and broken.code == "store-unavailable"
     assert "10.0.0.1" not in broken.message

@@ -23,7 +23,7 @@ from redis_server import RedisServer
 from servers import HOST
 from sessio import SessionError, formats
 from sessio.aio import AsyncSessionSockets
-from sessio.aio._session import AsyncSession, open_session
+from sessio.aio._session import AsyncSession, open_verdict
 from sessio.aio.stores.redis import COMPARE_AND_SET
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, resolve
@@ -359,7 +359,7 @@ async def test_default_async_client_survives_a_restart(
 
 async def load(sessions: AsyncSessionSockets, cookie: str) -> AsyncSession:
     verdict = resolve(cookie, sessions.fmt, sessions.clock())
-    session = await open_session(verdict, sessions.store, sessions.fmt, sessions.clock)
+    session = await open_verdict(verdict, sessions.store, sessions.fmt, sessions.clock)
     assert isinstance(session, AsyncSession), session
     return session
 
@@ -419,7 +419,7 @@ async def test_redis_down_is_store_unavailable(redis_server: RedisServer) -> Non
         redis_server.stop()
         try:
             verdict = resolve(minted.cookie, fmt, time.time())
-            failed = await open_session(verdict, sessions.store, fmt, time.time)
+            failed = await open_verdict(verdict, sessions.store, fmt, time.time)
             assert isinstance(failed, Failure)
             assert failed.code == "store-unavailable"
             with pytest.raises(SessionError) as raised:

@@ -1,5 +1,8 @@
 """A shell of sessio: `AsyncSessionSockets` over ``socketio.AsyncServer``, and its stores.
 
+`open_session` opens the session a ``Cookie`` header carries, for code that is not a socket
+handler (an HTTP route beside the socket.io server).
+
 ``RedisStore`` (the ``sessio[redis]`` extra) and ``DjangoStore`` (a configured Django) are
 imported when first asked for, so that ``import sessio.aio`` needs neither.
 """
@@ -7,7 +10,7 @@ imported when first asked for, so that ``import sessio.aio`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.aio._revoke import revoke
-from sessio.aio._session import AsyncSession
+from sessio.aio._session import AsyncSession, open_session
 from sessio.aio._sockets import AsyncSessionNamespace, AsyncSessionSockets
 from sessio.aio.stores import ControlChannel, MemoryStore, Store
 
@@ -22,6 +25,7 @@ __all__ = [
     "ControlChannel",
     "MemoryStore",
     "Store",
+    "open_session",
     "revoke",
 ]
 

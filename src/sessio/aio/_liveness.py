@@ -2,7 +2,8 @@
 
 Rolling expiry (``touch_every``), revalidation (``revalidate_every``, on activity and on a
 timer), and the control channel that lets other nodes and `revoke` disconnect this node's
-sockets of a session. `AsyncSessionSockets` owns one and shares its socket registry with it.
+sockets of a session. `AsyncSessionSockets` owns one, and goes through it to the node's
+socket tables: the core's `Registry`, which this keeps under a lock.
 
 Nothing the application's handlers raise, and no message anyone publishes on the control
 channel, may stop a logout half-way: every step that runs user code or reads outside input is
@@ -18,10 +19,11 @@ from contextlib import aclosing
 import socketio
 
 from sessio.aio._primitives import AsyncWakeup, ThreadLock
-from sessio.aio._session import AsyncSession
+from sessio.aio._session import AsyncSession, call_store
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, decode_control
 from sessio.core._intervals import Interval
+from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import session_room
 from sessio.errors import SessionError
 
@@ -29,19 +31,16 @@ __all__ = ["AsyncLiveness"]
 
 logger = logging.getLogger("sessio")
 
-Socket = tuple[str, str]  # (namespace, sid)
-
 # How long the control-channel listener waits before subscribing again after losing it.
 RESUBSCRIBE_AFTER = 1.0
 
 
 class AsyncLiveness:
-    """Touches, re-checks and remote disconnects for the sockets in `sessions`.
+    """The node's sockets and sessions, and the touches, re-checks and remote disconnects.
 
-    `sessions` and `reasons` are the owner's registries (socket -> session, socket -> why it
-    is being disconnected), shared, not copied. The owner reports each socket with a stored
-    session as it `joined` and `left`; per session id, this keeps which sockets hold it and
-    when it was last touched and re-checked, and forgets all of it with the last socket.
+    The owner reports each socket as it is held (`hold`, with its session or None) and as it
+    left (`release`); per session id, the registry keeps which sockets hold it and when it
+    was last touched and re-checked, and forgets all of it with the last socket.
     """
 
     def __init__(
@@ -51,25 +50,16 @@ class AsyncLiveness:
         clock: Callable[[], float],
         touch_every: Interval,
         revalidate_every: Interval,
-        sessions: dict[Socket, AsyncSession | None],
-        reasons: dict[Socket, str],
     ) -> None:
         self.sio = sio
         self.store = store
         self.clock = clock
         self.touch_every = touch_every
         self.revalidate_every = revalidate_every
-        self._sessions = sessions
-        self._reasons = reasons
-        # Per session id: its sockets on this node, and when this node last touched /
-        # re-checked it. An id is in `_touched` and `_checked` only while it has sockets.
-        self._members: dict[str, set[Socket]] = {}
-        self._by_room: dict[str, str] = {}
-        self._touched: dict[str, float] = {}
-        self._checked: dict[str, float] = {}
+        self._registry: Registry[AsyncSession] = Registry()
         # The sync shell runs handlers in parallel threads: the tables change together, and
         # seeing that a touch or a check is due and claiming it must be one step, or two
-        # sockets of a session both do it.
+        # sockets of a session both do it. Every use of the registry holds this lock.
         self._lock = ThreadLock()
         self._started = False
         self._closed = False
@@ -77,42 +67,46 @@ class AsyncLiveness:
 
     # -- the socket registry ------------------------------------------------------------
 
-    def joined(self, key: Socket, session_id: str) -> None:
-        """Socket `key` holds session `session_id`: its intervals start now (if first)."""
-        now = self.clock()
+    def hold(self, key: Socket, session: AsyncSession | None) -> None:
+        """Socket `key` holds `session`: a first socket of a session starts its intervals."""
+        session_id = None if session is None else session.id
+        now = 0.0 if session_id is None else self.clock()
         with self._lock:
-            self._members.setdefault(session_id, set()).add(key)
-            self._by_room[session_room(session_id)] = session_id
-            self._touched.setdefault(session_id, now)
-            self._checked.setdefault(session_id, now)
+            self._registry.hold(key, session, session_id, now)
 
-    def left(self, key: Socket, session_id: str) -> None:
-        """Socket `key` no longer holds `session_id`; the last one takes the session's rows."""
+    def release(self, key: Socket) -> AsyncSession | None:
+        """Socket `key` left: the session it held; the last one takes the session's rows."""
         with self._lock:
-            members = self._members.get(session_id)
-            if members is None:
-                return
-            members.discard(key)
-            if not members:
-                del self._members[session_id]
-                self._by_room.pop(session_room(session_id), None)
-                self._touched.pop(session_id, None)
-                self._checked.pop(session_id, None)
+            return self._registry.release(key)
+
+    def session(self, key: Socket) -> AsyncSession | None:
+        """The session socket `key` holds (None if none, or if it is not held)."""
+        # Once per event, and one dict read, which is atomic: no lock. Everything that
+        # changes the tables, or reads two rows that must agree, takes it.
+        return self._registry.session(key)
+
+    def reason(self, key: Socket, default: str | None) -> str | None:
+        """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
+        with self._lock:
+            return self._registry.take_reason(key, default)
 
     def counts(self) -> dict[str, int]:
         """How many rows each of this node's tables holds (all 0 once every socket left)."""
         with self._lock:
-            return {
-                "sessions": len(self._sessions),
-                "reasons": len(self._reasons),
-                "members": len(self._members),
-                "touched": len(self._touched),
-                "checked": len(self._checked),
-            }
+            return self._registry.counts()
 
-    def _holds(self, key: Socket, session: AsyncSession) -> bool:
-        # False once the socket left: an event still in flight must not touch or re-check.
-        return self._sessions.get(key) is session
+    def _claim(
+        self, key: Socket, session: AsyncSession, interval: Interval, kind: Kind, now: float
+    ) -> bool:
+        """Whether `interval` is due for the session of socket `key`; if so, mark it done now.
+
+        False once the socket left, or holds another session: an event still in flight then
+        touches and re-checks nothing.
+        """
+        if interval.seconds is None:
+            return False
+        with self._lock:
+            return self._registry.claim_for(key, session, interval, kind, now)
 
     # -- activity ------------------------------------------------------------------------
 
@@ -122,16 +116,14 @@ class AsyncLiveness:
         Once socket `key` has left (its event was still in flight), nothing is touched,
         re-checked or claimed for it.
         """
-        if session is None or session.id is None or not self._holds(key, session):
+        if session is None or session.id is None:
             return True
         now = self.clock()
-        recheck = self._claim(self.revalidate_every, self._checked, session.id, now)
+        recheck = self._claim(key, session, self.revalidate_every, "check", now)
         if recheck and not await self._exists(session):
             await self.disconnect_local(session_room(session.id), "session-not-found")
             return False
-        if not self._holds(key, session):
-            return True
-        if self._claim(self.touch_every, self._touched, session.id, now):
+        if self._claim(key, session, self.touch_every, "touch", now):
             try:
                 await session.touch()
             except SessionError as error:
@@ -142,44 +134,30 @@ class AsyncLiveness:
                 return False
         return True
 
-    def _claim(
-        self, interval: Interval, last: dict[str, float], session_id: str, now: float
-    ) -> bool:
-        """Whether `interval` is due for `session_id` at `now`; if so, mark it done now."""
-        if interval.seconds is None:
-            return False
-        with self._lock:
-            if session_id not in self._members or not interval.due(last.get(session_id), now):
-                return False
-            last[session_id] = now
-            return True
-
     async def _exists(self, session: AsyncSession) -> bool:
         if session.ref is None:
             return True
         try:
-            return await self.store.get(session.ref.key) is not None
-        except Exception:
+            raw = await call_store(self.store.get, session.ref.key, doing="revalidation")
+        except SessionError:
             # A store outage is not a logout: keep the socket, check again next time.
-            logger.warning("session store failed on revalidation", exc_info=True)
             return True
+        return raw is not None
 
     async def recheck(self, *, due_only: bool) -> None:
         """Re-check this node's sessions (those due, or all) and drop the ones that are gone."""
         now = self.clock()
         with self._lock:
-            held = [(session_id, next(iter(keys))) for session_id, keys in self._members.items()]
-        for session_id, key in held:
-            session = self._sessions.get(key)
-            if session is None:
+            held = self._registry.held()
+        for session_id, session in held:
+            with self._lock:
+                if due_only:
+                    due = self._registry.claim(self.revalidate_every, "check", session_id, now)
+                else:
+                    self._registry.mark_checked(session_id, now)
+                    due = True
+            if not due:
                 continue
-            if due_only:
-                if not self._claim(self.revalidate_every, self._checked, session_id, now):
-                    continue
-            else:
-                with self._lock:
-                    if session_id in self._members:
-                        self._checked[session_id] = now
             if not await self._exists(session):
                 await self.disconnect_local(session_room(session_id), "session-not-found")
 
@@ -272,11 +250,11 @@ class AsyncLiveness:
         Every socket goes, whatever any disconnect handler or the transport raises.
         """
         with self._lock:
-            session_id = self._by_room.get(room)
-            doomed = sorted(self._members.get(session_id, ())) if session_id is not None else []
+            doomed = self._registry.sockets_in(room)
         for key in doomed:
             namespace, sid = key
-            self._reasons[key] = reason
+            with self._lock:
+                self._registry.mark_leaving(key, reason)
             try:
                 await self.sio.disconnect(sid, namespace=namespace)
             except Exception:
@@ -284,4 +262,5 @@ class AsyncLiveness:
             finally:
                 # The handler took the reason if it ran; if the socket had already closed on
                 # its own, nothing did, and the row must not stay behind.
-                self._reasons.pop(key, None)
+                with self._lock:
+                    self._registry.forget_reason(key)

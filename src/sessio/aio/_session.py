@@ -19,26 +19,17 @@ from sessio.core import (
     StoredSession,
     StoreFormat,
     apply,
+    decode_stored,
     diff,
-    load,
-    plan_save,
+    resolve,
     snapshot,
 )
+from sessio.core._save_loop import CompareAndSet, Done, Read, SaveLoop, Sleep, Unchanged
 from sessio.errors import SessionError, error_for
 
-__all__ = ["AsyncSession", "open_session"]
+__all__ = ["AsyncSession", "call_store", "open_session", "open_verdict", "store_failed"]
 
 logger = logging.getLogger("sessio")
-
-# Each retry means another writer saved in between; past this many (about a second of
-# backing off), something is spinning.
-MAX_SAVE_ATTEMPTS = 32
-# The first retry goes at once, with what the store's reply said it holds. Later ones wait a
-# random moment (up to 1 ms, doubling per retry, at most 50 ms) and read the store afresh:
-# retrying at once lets the quickest writers win every race, and with six sockets of one
-# session saving on two nodes a socket on the busier event loop lost 16 races in a row.
-BACKOFF_FIRST = 0.001
-BACKOFF_MAX = 0.05
 
 
 class AsyncSession(dict[str, Any]):
@@ -135,7 +126,7 @@ class AsyncSession(dict[str, Any]):
         async with self._lock:
             now = self._clock()
             raw = await call_store(store.get, ref.key)
-            stored = load(ref, raw, self._store_format(), now)
+            stored = decode_stored(ref, raw, self._store_format(), now)
             if isinstance(stored, Failure):
                 raise error_for(stored)
             self._rebase(stored, raw, self._changes())
@@ -151,45 +142,42 @@ class AsyncSession(dict[str, Any]):
     async def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool
     ) -> None:
-        fmt = self._store_format()
-        current, expected = self._stored, self._raw
-        for attempt in range(MAX_SAVE_ATTEMPTS):
-            if attempt > 1:
-                await sleep(random.uniform(0, _backoff(attempt)))
-                # What the last reply said the store held is stale after the pause.
-                expected = await call_store(store.get, ref.key)
-                fresh = load(ref, expected, fmt, self._clock())
-                if isinstance(fresh, Failure):
-                    raise error_for(fresh)
-                current = fresh
-            now = self._clock()
-            plan = plan_save(
-                fmt,
-                ref.session_id,
-                self._loaded,
-                current,
-                changes,
-                now,
-                strict=strict,
-                touch=touch,
-            )
-            if plan is None:
-                return
-            if isinstance(plan, Failure):
-                raise error_for(plan)
-            done, actual = await call_store(
-                store.compare_and_set, plan.key, expected, plan.value, plan.ttl
-            )
-            if done:
-                self._rebase(plan.stored, plan.value, diff(apply(self._loaded, changes), self))
+        # The policy (retries, backoff, merging, expiry) is the core's `SaveLoop`: this only
+        # does what it asks and tells it what happened.
+        loop = SaveLoop(
+            self._store_format(),
+            ref,
+            self._loaded,
+            self._stored,
+            self._raw,
+            changes,
+            strict=strict,
+            touch=touch,
+        )
+        action = loop.start(self._clock())
+        while True:
+            if isinstance(action, Read):
+                raw = await call_store(store.get, action.key)
+                action = loop.read(raw, self._clock())
+            elif isinstance(action, CompareAndSet):
+                swapped, actual = await call_store(
+                    store.compare_and_set, action.key, action.expected, action.value, action.ttl
+                )
+                action = loop.compared(
+                    swapped, actual, self._clock(), jitter=random.random(), live=self
+                )
+            elif isinstance(action, Sleep):
+                await sleep(action.seconds)
+                action = loop.slept()
+            elif isinstance(action, Done):
+                self._rebase(action.stored, action.raw, action.pending)
                 # A write past the session's lifetime deleted it: it must stay gone.
-                self._destroyed = plan.value is None
+                self._destroyed = action.destroyed
                 return
-            latest = load(ref, actual, fmt, now)
-            if isinstance(latest, Failure):
-                raise error_for(latest)
-            current, expected = latest, actual
-        raise error_for(Failure.conflict(changes.keys))
+            elif isinstance(action, Unchanged):
+                return
+            else:
+                raise error_for(action)
 
     def _rebase(self, stored: StoredSession, raw: bytes | None, pending: Changes) -> None:
         """Take `stored` as the new baseline, with `pending` local edits kept on top."""
@@ -199,23 +187,39 @@ class AsyncSession(dict[str, Any]):
         self.update(snapshot(apply(stored.data, pending)))
 
 
-def _backoff(attempt: int) -> float:
-    """The longest pause before try number `attempt` (counted from 0) of a save."""
-    return min(BACKOFF_MAX, BACKOFF_FIRST * 2.0 ** (attempt - 2))
-
-
 T = TypeVar("T")
 
 
-async def call_store(operation: Callable[..., Awaitable[T]], *args: Any) -> T:
+def store_failed(error: Exception, doing: str) -> Failure:
+    """Log that the store raised `error` while `doing` something; the failure to report.
+
+    The warning names the exception's type only: a store's message (and a traceback's) may
+    carry a session key, which is a credential. The traceback goes at DEBUG.
+    """
+    kind = type(error)
+    name = kind.__qualname__
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__}.{name}"
+    logger.warning("session store failed on %s (%s)", doing, name)
+    logger.debug("session store failure on %s", doing, exc_info=error)
+    return Failure.store_unavailable(error)
+
+
+async def call_store(
+    operation: Callable[..., Awaitable[T]], *args: Any, doing: str | None = None
+) -> T:
+    """`operation(*args)` on the store; a failure is logged (`store_failed`) and raised as
+    `sessio.SessionError` with ``store-unavailable``. `doing` names the step for the log
+    (the operation's name by default)."""
     try:
         return await operation(*args)
     except Exception as error:
-        logger.warning("session store failed", exc_info=True)
-        raise SessionError(Failure.store_unavailable(error)) from error
+        name: str = getattr(operation, "__name__", "a call")
+        failure = store_failed(error, name if doing is None else doing)
+        raise SessionError(failure) from error
 
 
-async def open_session(
+async def open_verdict(
     verdict: SessionRef | ClientSession | Failure,
     store: Store,
     fmt: Format,
@@ -239,11 +243,10 @@ async def open_session(
         # Only a store format names a stored session; a cookie format never gives a ref.
         return Failure.read_only(fmt.name)
     try:
-        raw = await store.get(verdict.key)
-    except Exception as error:
-        logger.warning("session store failed on load", exc_info=True)
-        return Failure.store_unavailable(error)
-    stored = load(verdict, raw, fmt, clock())
+        raw = await call_store(store.get, verdict.key, doing="load")
+    except SessionError as error:
+        return error.failure
+    stored = decode_stored(verdict, raw, fmt, clock())
     if isinstance(stored, Failure):
         return stored
     try:
@@ -252,3 +255,21 @@ async def open_session(
         )
     except Exception as error:
         return Failure.corrupt(f"the session cannot be copied ({type(error).__name__})")
+
+
+async def open_session(
+    cookie_header: str | None,
+    store: Store,
+    fmt: Format,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> AsyncSession | Failure:
+    """The session that a ``Cookie`` header carries, opened: for code that is no socket handler.
+
+    `cookie_header` is the request's ``Cookie`` header as the web server hands it over (None
+    or "" when there is none). The cookie is verified as `fmt` says, and a server-side session
+    is read from `store` (one read). Returns the session, or the `Failure` that a connect
+    handler would get as ``err``; never raises.
+    """
+    verdict = resolve(cookie_header, fmt, clock())
+    return await open_verdict(verdict, store, fmt, clock)

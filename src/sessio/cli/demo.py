@@ -19,9 +19,8 @@ from urllib.parse import parse_qs
 import socketio
 
 from sessio import formats
-from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore
-from sessio.aio._session import open_session
-from sessio.core import Failure, resolve
+from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore, open_session
+from sessio.core import Failure
 
 __all__ = ["build_app", "main", "play"]
 
@@ -62,8 +61,7 @@ def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
             status, body = 200, {"user": user}
         elif scope["path"] == "/whoami":
             cookie = b", ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
-            verdict = resolve(cookie, sessions.fmt, sessions.clock())
-            opened = await open_session(verdict, sessions.store, sessions.fmt, sessions.clock)
+            opened = await open_session(cookie, sessions.store, sessions.fmt, clock=sessions.clock)
             if isinstance(opened, Failure):
                 status, body = 401, {"error": opened.code}
             else:

@@ -18,7 +18,7 @@ from typing import Any
 from sessio.cli._explain import Step, explain
 from sessio.cli._jsonview import to_json
 from sessio.cli._options import NAMES, by_name
-from sessio.core import ClientSession, Failure, Format, SessionRef, StoreFormat, load
+from sessio.core import ClientSession, Failure, Format, SessionRef, StoreFormat, decode_stored
 from sessio.core._failures import id_tag, redact_key
 
 __all__ = ["main"]
@@ -136,7 +136,7 @@ def _load(
     else:
         life = "no expiry" if ttl is None else f"expires in {ttl:.0f} s"
         steps.append(Step("store", True, f"{len(raw)} bytes under {shown!r}, {life}"))
-    stored = load(ref, raw, fmt, now)
+    stored = decode_stored(ref, raw, fmt, now)
     if isinstance(stored, Failure):
         if raw is not None:
             steps.append(Step("decode", False, stored.message))

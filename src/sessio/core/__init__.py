@@ -8,7 +8,7 @@ the values returned here name.
 from sessio.core._changes import Changes, apply, conflicts, diff, same, snapshot
 from sessio.core._cookies import parse_cookie_header, unquote
 from sessio.core._failures import Failure, FailureCode
-from sessio.core._handshake import load, resolve
+from sessio.core._handshake import decode_stored, resolve
 from sessio.core._saving import Creation, Minted, Write, plan_create, plan_save, plan_write
 from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef, Verdict
@@ -33,9 +33,9 @@ __all__ = [
     "Write",
     "apply",
     "conflicts",
+    "decode_stored",
     "diff",
     "express",
-    "load",
     "parse_cookie_header",
     "plan_create",
     "plan_save",

@@ -9,7 +9,7 @@ from sessio.core._stored import StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
 from sessio.core.formats._base import Format, StoreFormat
 
-__all__ = ["MAX_COOKIE_HEADER", "Verdict", "load", "resolve"]
+__all__ = ["MAX_COOKIE_HEADER", "Verdict", "decode_stored", "resolve"]
 
 Verdict = SessionRef | ClientSession | Failure
 
@@ -45,10 +45,14 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     return verdict
 
 
-def load(
+def decode_stored(
     ref: SessionRef, raw: bytes | None, fmt: StoreFormat, now: float
 ) -> StoredSession | Failure:
-    """What the store answered for `ref` (None: nothing there), decoded by `fmt`."""
+    """What the store answered for `ref` (None: nothing there), decoded by `fmt` at `now`.
+
+    Never raises: no bytes are ``session-not-found``, bytes the format cannot read (or that
+    nest too deeply) are ``corrupt-session``, and the format's own refusals pass through.
+    """
     if raw is None:
         return Failure.not_found(ref.key, fmt.store_key(""))
     try:

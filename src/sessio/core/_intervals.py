@@ -1,4 +1,7 @@
-"""When socket activity should touch or re-check a session: at most once per interval."""
+"""When socket activity should touch or re-check a session: at most once per interval.
+
+`Registry.claim` (``_registry``) keeps when each session was last touched and re-checked.
+"""
 
 from __future__ import annotations
 

@@ -3,9 +3,9 @@
 Only a `StoreFormat` is written: a `CookieFormat`'s session is the browser's cookie, which a
 socket cannot set, and these functions do not take one.
 
-The shells run a compare-and-set loop around `plan_save`: the first attempt assumes the store
-still holds what the socket loaded; when the store answers with something else, the shell
-decodes it and asks again with that as `current`. The merge happens here, not in the shell.
+`SaveLoop` (``_save_loop``) runs a compare-and-set loop around `plan_save`: the first attempt
+assumes the store still holds what the socket loaded; when the store answers with something
+else, the loop decodes it and asks again with that as `current`. The merge happens here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 # Generated from src/sessio/aio/__init__.py by scripts/unasync.py: edit that file instead.
 """A shell of sessio: `SessionSockets` over ``socketio.Server``, and its stores.
 
+`open_session` opens the session a ``Cookie`` header carries, for code that is not a socket
+handler (an HTTP route beside the socket.io server).
+
 ``RedisStore`` (the ``sessio[redis]`` extra) and ``DjangoStore`` (a configured Django) are
 imported when first asked for, so that ``import sessio.sync`` needs neither.
 """
@@ -8,7 +11,7 @@ imported when first asked for, so that ``import sessio.sync`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.sync._revoke import revoke
-from sessio.sync._session import Session
+from sessio.sync._session import Session, open_session
 from sessio.sync._sockets import SessionNamespace, SessionSockets
 from sessio.sync.stores import ControlChannel, MemoryStore, Store
 
@@ -23,6 +26,7 @@ __all__ = [
     "SessionNamespace",
     "SessionSockets",
     "Store",
+    "open_session",
     "revoke",
 ]
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, overload
 
 import socketio
 
-from sessio.core import Failure, Format, Minted, StoreFormat, plan_create, resolve
+from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
@@ -100,18 +100,9 @@ class SessionSockets:
         self.revalidate_every = Interval.named("revalidate_every", revalidate_every)
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
-        self._sessions: dict[tuple[str, str], Session | None] = {}
-        # Why a socket is being disconnected, for its disconnect handler.
-        self._reasons: dict[tuple[str, str], str] = {}
-        self._liveness = Liveness(
-            sio,
-            store,
-            clock,
-            self.touch_every,
-            self.revalidate_every,
-            self._sessions,
-            self._reasons,
-        )
+        # Which socket holds which session (and the rest of the node's tables) is kept by
+        # the liveness side, which needs it for every touch, re-check and logout.
+        self._liveness = Liveness(sio, store, clock, self.touch_every, self.revalidate_every)
 
     # -- registration -------------------------------------------------------------------
 
@@ -174,28 +165,28 @@ class SessionSockets:
                 logger.info("socket %s on %s has no session: %s", sid, namespace, err.code)
                 if self.require_session:
                     raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
-            self._hold(key, session)
+            self._liveness.hold(key, session)
             handler = self._handlers[namespace].get("connect")
             try:
                 result = (
                     None if handler is None else maybe_await(handler(err, sid, session, auth))
                 )
             except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
-                self._release(key)
+                self._liveness.release(key)
                 raise
             except Exception:
-                self._release(key)
+                self._liveness.release(key)
                 # Raised into python-socketio, the client would get no answer and the socket
                 # would linger half-connected: refuse it, saying nothing of why.
                 logger.exception("connect handler failed; socket %s on %s refused", sid, namespace)
                 raise socketio.exceptions.ConnectionRefusedError() from None
             except BaseException:
-                self._release(key)
+                self._liveness.release(key)
                 raise
             if result is not False and session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
             if result is False or not self._still_there(key):
-                self._release(key)
+                self._liveness.release(key)
                 return False
             return result
 
@@ -206,21 +197,10 @@ class SessionSockets:
         namespace, sid = key
         return self.sio.get_environ(sid, namespace=namespace) is not None
 
-    def _hold(self, key: tuple[str, str], session: Session | None) -> None:
-        self._sessions[key] = session
-        if session is not None and session.id is not None:
-            self._liveness.joined(key, session.id)
-
-    def _release(self, key: tuple[str, str]) -> Session | None:
-        session = self._sessions.pop(key, None)
-        if session is not None and session.id is not None:
-            self._liveness.left(key, session.id)
-        return session
-
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         def disconnect(sid: str, reason: Any = None) -> Any:
-            session = self._release((namespace, sid))
-            reason = self._reasons.pop((namespace, sid), reason)
+            session = self._liveness.release((namespace, sid))
+            reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
                 return None
@@ -239,7 +219,7 @@ class SessionSockets:
         if event == "*":
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
-                session = self._sessions.get((namespace, sid))
+                session = self._liveness.session((namespace, sid))
                 if not self._liveness.on_activity((namespace, sid), session):
                     return None
                 return maybe_await(self._handlers[namespace]["*"](name, sid, session, *args))
@@ -247,7 +227,7 @@ class SessionSockets:
             return catch_all
 
         def handle(sid: str, *args: Any) -> Any:
-            session = self._sessions.get((namespace, sid))
+            session = self._liveness.session((namespace, sid))
             if not self._liveness.on_activity((namespace, sid), session):
                 return None
             return maybe_await(self._handlers[namespace][event](sid, session, *args))
@@ -257,12 +237,12 @@ class SessionSockets:
     # -- sessions -----------------------------------------------------------------------
 
     def _open(self, environ: Mapping[str, Any]) -> Session | Failure:
-        verdict = resolve(environ.get("HTTP_COOKIE"), self.fmt, self.clock())
-        return open_session(verdict, self.store, self.fmt, self.clock)
+        cookie_header = environ.get("HTTP_COOKIE")
+        return open_session(cookie_header, self.store, self.fmt, clock=self.clock)
 
     def session(self, sid: str, namespace: str = "/") -> Session | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""
-        return self._sessions.get((namespace, sid))
+        return self._liveness.session((namespace, sid))
 
     def get_session(self, sid: str, namespace: str = "/") -> Session:
         """A fresh load, from the store, of the session of socket `sid` in `namespace`.
@@ -290,11 +270,7 @@ class SessionSockets:
             raise error_for(plan)
         write = plan.write
         if write.value is not None:
-            try:
-                self.store.set(write.key, write.value, write.ttl)
-            except Exception as error:
-                logger.warning("session store failed on create", exc_info=True)
-                raise SessionError(Failure.store_unavailable(error)) from error
+            call_store(self.store.set, write.key, write.value, write.ttl, doing="create")
         return plan.minted
 
     def start(self) -> None:
