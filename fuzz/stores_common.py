@@ -1,10 +1,10 @@
 """The checks every store target runs on bytes a store may hold.
 
-`StoreFormat.decode` and `sessio.core.decode_stored` never raise and agree; a decoded session
-survives a socket's snapshot and diff; decode → encode → decode gives the same data, and
-encoding that again gives the same bytes; `plan_save` of a hostile change (the session nested in itself,
-a key deleted; strict or not; touched or not) returns a Write, a Failure or None, and a
-Write's bytes decode to the merged session.
+`StoreFormat.decode` and `sessio.core.decode_stored` never raise and agree; a decoded
+session survives a socket's snapshot and diff; decode → encode → decode gives the same data,
+and encoding that again gives the same bytes; `plan_save` of a hostile change (the session
+nested in itself, a key deleted; strict or not; touched or not) returns a Write, a Failure or
+None, and a Write's bytes decode to the merged session.
 """
 
 from __future__ import annotations
