@@ -38,9 +38,9 @@ def growth(work: Callable[[str], object], small: str, large: str) -> float:
     (a quadratic scan is over the bound in every round).
     """
     rounds = []
-    for _ in range(3):
+    for _ in range(6):
         best = {small: float("inf"), large: float("inf")}
-        for _ in range(5):
+        for _ in range(9):
             for header in (small, large):
                 start = time.perf_counter()
                 work(header)

@@ -215,10 +215,14 @@ class AsyncLiveness:
                             self.sio.start_background_task(self._recheck_all)
                         if raw:
                             await self._on_message(raw)
-            except Exception:
-                # Said once per outage: the store being down is logged by whoever uses it.
+            except Exception as error:
+                # Said once per outage, by type only (a store's error text may name keys or
+                # addresses); the traceback is there for whoever turns DEBUG on.
                 if not lost:
-                    logger.warning("control channel lost; subscribing again", exc_info=True)
+                    logger.warning(
+                        "control channel lost (%s); subscribing again", type(error).__name__
+                    )
+                    logger.debug("control channel lost", exc_info=True)
                 lost = True
             if await self._wakeup.wait(RESUBSCRIBE_AFTER):
                 return

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 import socketio
 
@@ -18,6 +17,7 @@ from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
 from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
+from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
 from sessio.sync._primitives import maybe_await
 from sessio.sync._session import Session, call_store, open_session
 from sessio.sync.stores._protocol import ControlChannel, Store
@@ -26,28 +26,8 @@ __all__ = ["SessionNamespace", "SessionSockets"]
 
 logger = logging.getLogger("sessio")
 
-H = TypeVar("H", bound=Callable[..., Any])
-
 # session.socket.io's event name for a new socket was "connection".
 _ALIASES = {"connection": "connect"}
-
-
-def _accepts(handler: Callable[..., Any], count: int) -> bool:
-    """Whether `handler` can be called with `count` positional arguments."""
-    try:
-        inspect.signature(handler).bind(*range(count))
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _without_auth(handler: Callable[..., Any]) -> Callable[..., Any]:
-    # Connect handlers take (err, sid, session), or (err, sid, session, auth) to see the
-    # client's auth payload.
-    def call(err: Failure | None, sid: str, session: Any, auth: Any) -> Any:
-        return handler(err, sid, session)
-
-    return call
 
 
 class SessionSockets:
@@ -127,8 +107,8 @@ class SessionSockets:
         return SessionNamespace(self, namespace)
 
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
-        if event == "connect" and not _accepts(handler, 4):
-            handler = _without_auth(handler)
+        if event == "connect" and not accepts(handler, 4):
+            handler = without_auth(handler)
         if namespace not in self._handlers:
             if "connect" in self.sio.handlers.get(namespace, {}):
                 # python-socketio keeps one connect handler per namespace: ours replaces it.
@@ -319,28 +299,3 @@ class SessionSockets:
             if isinstance(self.store, ControlChannel):
                 message = encode_control(Disconnect(room, reason))
                 call_store(self.store.publish, CONTROL_CHANNEL, message)
-
-
-class SessionNamespace:
-    """`SessionSockets` bound to one namespace, as returned by ``sessions.of(ns)``."""
-
-    def __init__(self, owner: SessionSockets, namespace: str) -> None:
-        self.owner = owner
-        self.namespace = namespace
-
-    @overload
-    def on(self, event: str, handler: None = None) -> Callable[[H], H]: ...
-    @overload
-    def on(self, event: str, handler: H) -> H: ...
-
-    def on(self, event: str, handler: H | None = None) -> H | Callable[[H], H]:
-        """Register `handler` for `event` in this namespace; usable as a decorator."""
-        return self.owner.on(event, handler, namespace=self.namespace)
-
-    def get_session(self, sid: str) -> Session:
-        """A fresh load of the session of socket `sid` in this namespace."""
-        return self.owner.get_session(sid, namespace=self.namespace)
-
-    def session(self, sid: str) -> Session | None:
-        """The live session object of socket `sid` in this namespace."""
-        return self.owner.session(sid, namespace=self.namespace)
