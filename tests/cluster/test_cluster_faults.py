@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import socketio
 from cluster_support import (
     DOWN,
     SHELLS,
@@ -42,8 +43,18 @@ def subscribed_node(cluster: LocalCluster) -> ClusterNodeServer:
 
 
 def served(tab: Tab) -> Any:
-    """A save's answer, unless it is still ``store-unavailable`` (then None)."""
-    answer = tab.call("set", {"key": "n", "value": 4})
+    """A save's answer, unless it is still ``store-unavailable`` (then None).
+
+    A tab whose session the store no longer holds may be dropped before it asks: the node
+    re-checks every session when its control-channel subscription is back. Its disconnect
+    reason is then the answer, as the error a save would have given.
+    """
+    if not tab.connected:
+        return {"error": tab.dropped_because()}
+    try:
+        answer = tab.call("set", {"key": "n", "value": 4})
+    except socketio.exceptions.BadNamespaceError:
+        return {"error": tab.dropped_because()}
     return None if answer == DOWN else answer
 
 
