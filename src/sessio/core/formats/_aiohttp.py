@@ -2,6 +2,11 @@
 
 ``{"created": <Unix second>, "session": {...}}``, or ``{}`` for an empty session; with
 ``max_age``, ``Session.__init__`` takes a document created too long ago as empty.
+
+One deliberate difference: aiohttp-session takes any ``created`` that Python's ``json`` reads,
+``Infinity`` and ``NaN`` included, and with ``max_age`` such a session never expires (``now -
+inf`` is never more than ``max_age``); sessio refuses a ``created`` that is not a finite number
+(found by fuzzing, fuzz/cookie_aiohttp.py).
 """
 
 from __future__ import annotations
