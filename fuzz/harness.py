@@ -250,7 +250,7 @@ def main(
 
     def one(data: bytes) -> None:
         stats.executions += 1
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
             result = exercise(data)
         except Finding as finding:
@@ -268,9 +268,13 @@ def main(
         finally:
             if stats.executions % 2000 == 0 or stats.executions >= stats.runs - 2:
                 stats.flush()
-        elapsed = (time.perf_counter() - started) * 1000
-        if elapsed > _RETIME_MS:
-            elapsed = min(elapsed, *(_time(exercise, data) for _ in range(2)))
+        # CPU time of this thread: on a shared machine, time spent waiting for a core is not
+        # the input's. A slow one is timed again (up to 8 more times) and the fastest kept.
+        elapsed = (time.thread_time() - started) * 1000
+        for _ in range(8):
+            if elapsed <= _RETIME_MS:
+                break
+            elapsed = min(elapsed, _time(exercise, data))
         if elapsed > stats.slowest_ms:
             stats.slowest_ms = elapsed
             stats.record("slowest", "slowest", data, f"{elapsed:.3f} ms")
@@ -294,9 +298,9 @@ def main(
 
 
 def _time(exercise: Callable[[bytes], object], data: bytes) -> float:
-    started = time.perf_counter()
+    started = time.thread_time()
     exercise(data)
-    return (time.perf_counter() - started) * 1000
+    return (time.thread_time() - started) * 1000
 
 
 def entry(
