@@ -21,43 +21,5 @@ kind their ``backend`` or ``storage`` names (`DjangoCookieFormat` or `DjangoStor
 The formats are pure code (`sessio.core.formats`); this module is their public name.
 """
 
-from __future__ import annotations
-
-from sessio.core.formats._base import CookieFormat, Format, StoreFormat
-from sessio.core.formats.aiohttp import (
-    AiohttpCookieFormat,
-    AiohttpFormat,
-    AiohttpStoreFormat,
-    aiohttp,
-)
-from sessio.core.formats.django import DjangoCookieFormat, DjangoFormat, django
-from sessio.core.formats.django_native import DjangoNativeFormat, django_native
-from sessio.core.formats.django_store import DjangoStoreFormat
-from sessio.core.formats.express import ExpressFormat, express
-from sessio.core.formats.flask import FlaskFormat, flask
-from sessio.core.formats.flask_session import FlaskSessionFormat, flask_session
-from sessio.core.formats.starlette import StarletteFormat, starlette
-
-__all__ = [
-    "AiohttpCookieFormat",
-    "AiohttpFormat",
-    "AiohttpStoreFormat",
-    "CookieFormat",
-    "DjangoCookieFormat",
-    "DjangoFormat",
-    "DjangoNativeFormat",
-    "DjangoStoreFormat",
-    "ExpressFormat",
-    "FlaskFormat",
-    "FlaskSessionFormat",
-    "Format",
-    "StarletteFormat",
-    "StoreFormat",
-    "aiohttp",
-    "django",
-    "django_native",
-    "express",
-    "flask",
-    "flask_session",
-    "starlette",
-]
+from sessio.core.formats import *  # noqa: F403 (the same names, under their public module)
+from sessio.core.formats import __all__ as __all__
