@@ -4,6 +4,7 @@
 "prepend" import mode), so test modules import the helpers as ``servers`` and ``redis_server``.
 
 Fixtures registered here: ``redis_server`` (a private redis-server per test),
+``persistent_redis_server`` (the same with an fsynced append-only file),
 ``redis_server_session`` (one per session) and ``redis_port`` (that one's port).
 
 Nothing global for anyio: async tests mark themselves ``@pytest.mark.anyio``. Note that since
@@ -16,6 +17,11 @@ that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it:
         return "asyncio"
 """
 
-from redis_server import redis_port, redis_server, redis_server_session
+from redis_server import (
+    persistent_redis_server,
+    redis_port,
+    redis_server,
+    redis_server_session,
+)
 
-__all__ = ["redis_port", "redis_server", "redis_server_session"]
+__all__ = ["persistent_redis_server", "redis_port", "redis_server", "redis_server_session"]
