@@ -9,19 +9,30 @@ clients in parallel, each doing cycles one after another with one of ``--session
 (minted in Redis beforehand; several sockets of a session are often connected at once). Each
 cycle is, at random (seeded):
 
-- ``normal`` (50 %): a python-socketio ``AsyncClient`` connects over websocket, asks
+- ``normal`` (45 %): a python-socketio ``AsyncClient`` connects over websocket, asks
   ``whoami`` (acknowledged; it must name its own session) and disconnects;
-- ``reset-mid-connect`` (20 %): a raw websocket client (wsproto) opens the engine.io
+- ``reset-mid-connect`` (15 %): a raw websocket client (wsproto) opens the engine.io
   connection, sends socket.io's CONNECT and at once resets the TCP connection (``SO_LINGER``
-  0): the server is usually still reading the session from Redis;
+  0);
 - ``fin-mid-connect`` (10 %): the same, but the TCP connection is closed (FIN) without a
   websocket close;
 - ``reset-before-connect`` (10 %): reset right after engine.io's open packet;
-- ``reset-connected`` (10 %): reset once socket.io's CONNECT was answered.
+- ``reset-connected`` (10 %): reset once socket.io's CONNECT was answered;
+- ``polling-close-mid-connect`` (10 %): over HTTP long-polling (aiohttp), the engine.io
+  handshake, then socket.io's CONNECT and engine.io's CLOSE posted at the same moment on two
+  connections.
+
+Over a websocket, python-socketio reads a socket's next packet only once its connect handler
+has returned, so a websocket that goes away mid-connect is noticed after the connect: it
+exercises the disconnect of a socket that has only just connected. Over polling, the CLOSE is
+handled while the CONNECT's handler still waits for Redis: that is the socket that leaves
+during its session's read, which sessio must drop without keeping anything of it.
 
 The run is cut into ``--checkpoints`` parts; before the first and after each, the workers stop,
-and the script waits (at most 30 s) until the server holds no engine.io socket and sessio's
-`tables()` are all 0, then reads the RSS (after ``gc.collect()``). A warm-up part of 1,000
+and the script waits (at most 60 s) until the server holds no engine.io socket, sessio's
+`tables()` are all 0 and engine.io's ping timers of closed sockets have run out (each sleeps
+25 s, holding its socket), then reads the RSS (after ``gc.collect()``) and the objects the
+collector tracks. A warm-up part of 1,000
 cycles comes first and is not counted. The counters show how many sockets left while their
 session was being read (store reads minus connect-handler calls).
 
@@ -43,6 +54,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import aiohttp
 import socketio
 from bench_support import ServerProcess, git_commit, private_redis, raise_fd_limit
 from load import mint_in_redis
@@ -57,13 +69,17 @@ from wsproto.events import (
 )
 
 TIMEOUT = 30.0
+# engine.io's ping interval (25 s) and then some.
+QUIET_TIMEOUT = 60.0
+PING_TASK = "AsyncSocket._send_ping"
 WARM_UP = 1000
 MODES = {
-    "normal": 50,
-    "reset-mid-connect": 20,
+    "normal": 45,
+    "reset-mid-connect": 15,
     "fin-mid-connect": 10,
     "reset-before-connect": 10,
     "reset-connected": 10,
+    "polling-close-mid-connect": 10,
 }
 
 
@@ -160,6 +176,24 @@ async def raw_cycle(port: int, cookie: str, mode: str) -> None:
         raise
 
 
+async def polling_cycle(http: aiohttp.ClientSession, base: str, cookie: str) -> None:
+    """engine.io handshake over polling; then CONNECT and CLOSE posted at once."""
+    query = "/socket.io/?EIO=4&transport=polling"
+    async with http.get(base + query, headers={"Cookie": cookie}) as answer:
+        opened = await answer.text()
+    if not opened.startswith("0"):
+        raise RuntimeError(f"engine.io open expected, got {opened!r}")
+    url = f"{base}{query}&sid={json.loads(opened[1:])['sid']}"
+
+    async def post(body: str) -> int:
+        async with http.post(url, data=body) as answer:
+            await answer.read()
+            return answer.status
+
+    # The CONNECT's answer may be 400 when the CLOSE got there first: both orders are fine.
+    await asyncio.gather(post("40"), post("1"))
+
+
 async def normal_cycle(url: str, cookie: str, expect: str) -> None:
     client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
     await client.connect(
@@ -182,6 +216,7 @@ class Churn:
         self.modes: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
         self.done = 0
+        self.http: aiohttp.ClientSession | None = None
 
     def pick(self) -> tuple[str, int]:
         mode = self.random.choices(list(MODES), weights=list(MODES.values()))[0]
@@ -195,6 +230,9 @@ class Churn:
             async with asyncio.timeout(TIMEOUT):
                 if mode == "normal":
                     await normal_cycle(self.server.url, cookie, expect)
+                elif mode == "polling-close-mid-connect":
+                    assert self.http is not None
+                    await polling_cycle(self.http, self.server.url, cookie)
                 else:
                     await raw_cycle(self.server.port, cookie, mode)
         except Exception as error:
@@ -217,17 +255,27 @@ class Churn:
         return time.monotonic() - started
 
     async def quiet(self) -> dict[str, Any]:
-        """Wait until the server holds no socket and sessio no row; its stats then."""
-        deadline = time.monotonic() + TIMEOUT
+        """Wait until the server holds no socket, sessio no row, and engine.io no ping timer
+        of a closed socket; its stats then.
+
+        engine.io keeps each socket's ping task asleep for ``ping_interval`` (25 s) after the
+        socket closed, and the task holds the socket: RSS read before they end counts the last
+        25 s of sockets as if they were alive.
+        """
+        deadline = time.monotonic() + QUIET_TIMEOUT
         while True:
-            stats = await self.server.astats("gc")
-            if stats["socketio"]["eio_sockets"] == 0 and not any(stats["tables"].values()):
+            stats = await self.server.astats("gc&types")
+            if (
+                stats["socketio"]["eio_sockets"] == 0
+                and not any(stats["tables"].values())
+                and not stats["tasks"].get(PING_TASK)
+            ):
                 stats["drained"] = True
                 return stats
             if time.monotonic() > deadline:
                 stats["drained"] = False
                 return stats
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
 
 
 def checkpoint(stats: dict[str, Any], done: int) -> dict[str, Any]:
@@ -237,11 +285,19 @@ def checkpoint(stats: dict[str, Any], done: int) -> dict[str, Any]:
         "drained": stats["drained"],
         "tables": stats["tables"],
         "socketio": stats["socketio"],
+        "tasks": stats["tasks"],
+        "objects": stats["objects"],
+        "types": stats["types"],
     }
 
 
 async def measure(args: argparse.Namespace, server: ServerProcess, cookies: list[str]) -> dict:
     churn = Churn(server, cookies, args.kind, args.seed)
+    async with aiohttp.ClientSession() as churn.http:
+        return await measure_with(args, churn, cookies)
+
+
+async def measure_with(args: argparse.Namespace, churn: Churn, cookies: list[str]) -> dict:
     await churn.run(WARM_UP, args.workers)
     churn.modes.clear()
     churn.failures.clear()

@@ -26,8 +26,9 @@ asks to wake every 5 ms and keeps how late it woke.
 ``GET /stats`` answers a JSON document: RSS (``VmRSS`` of /proc/self/status, after a
 ``gc.collect()`` when the query has ``gc``), sessio's tables (`AsyncSessionSockets.tables`),
 python-socketio's own (engine.io sockets, environs, connected sids, rooms), event counters, log
-records at WARNING and above per logger, and the loop lag since the last ``reset``
-(``/stats?reset``).
+records at WARNING and above per logger, the asyncio tasks by coroutine, and the loop lag since
+the last ``reset``
+(``/stats?reset``); with ``types``, the number of objects the collector tracks, by type.
 
 Events (acknowledged), with sessio: ``whoami`` answers ``session["user"]``; ``save``
 ``{"key", "value"}`` sets one key and saves, answering ``{"saved": key}`` or ``{"error":
@@ -290,7 +291,18 @@ def build(args: argparse.Namespace) -> tuple[socketio.ASGIApp, list[str]]:
             "last_errors": list(records.last_errors),
             "last_warnings": list(records.last_warnings),
             "lag": lag.report(),
+            "tasks": dict(
+                collections.Counter(
+                    getattr(task.get_coro(), "__qualname__", "?") for task in asyncio.all_tasks()
+                )
+            ),
         }
+        if "types" in query:
+            # What the heap holds, by type: to tell a leak (a type that keeps growing) from
+            # the allocator keeping freed memory.
+            kinds = collections.Counter(type(o).__name__ for o in gc.get_objects())
+            document["types"] = dict(kinds.most_common(25))
+            document["objects"] = sum(kinds.values())
         if "reset" in query:
             lag.reset()
         return document
