@@ -60,6 +60,18 @@ class RedisStore:
     first call after a restart fails. ``retry=Retry(NoBackoff(), 1)`` (from
     ``redis.retry`` and ``redis.backoff``) gives both: one immediate retry on a fresh
     connection, and an error at once while Redis is down.
+
+    Size the client's pool for connect bursts: every connecting socket reads its session at
+    once. redis-py's default ``ConnectionPool`` (redis-py 8) holds at most 100 connections and
+    fails a command at once with ``MaxConnectionsError`` when they are all busy, so a burst of
+    more than about 100 sockets connecting to one server refuses the rest with
+    ``store-unavailable`` while Redis is fine. A ``BlockingConnectionPool`` waits for a free
+    connection instead (up to its `timeout`)::
+
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=50, timeout=10, retry=Retry(NoBackoff(), 1)
+        )
+        store = RedisStore(redis.Redis(connection_pool=pool))
     """
 
     def __init__(
