@@ -213,6 +213,14 @@ class SessionSockets:
         if session is not None and session.id is not None:
             self._liveness.joined(key, session.id)
 
+    def _held(self, key: tuple[str, str]) -> tuple[bool, Session | None]:
+        """Whether socket `key` is still held here, and its session (one lookup: the sync
+        shell's threads release sockets meanwhile)."""
+        try:
+            return True, self._sessions[key]
+        except KeyError:
+            return False, None
+
     def _release(self, key: tuple[str, str]) -> Session | None:
         session = self._sessions.pop(key, None)
         if session is not None and session.id is not None:
@@ -238,19 +246,30 @@ class SessionSockets:
         return disconnect
 
     def _event_handler(self, namespace: str, event: str) -> Callable[..., Any]:
+        # python-socketio runs each event apart (a task, a thread) and may start it after the
+        # socket has left: a logout, a revoke or a failed re-check disconnected it meanwhile.
+        # Its session is released by then, and no handler may see that socket without it
+        # (with require_session, a handler would get None it was promised never to get).
+
         if event == "*":
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
-                session = self._sessions.get((namespace, sid))
-                if not self._liveness.on_activity((namespace, sid), session):
+                key = (namespace, sid)
+                there, session = self._held(key)
+                if not there:
+                    return None
+                if not self._liveness.on_activity(key, session):
                     return None
                 return _call(self._handlers[namespace]["*"], name, sid, session, *args)
 
             return catch_all
 
         def handle(sid: str, *args: Any) -> Any:
-            session = self._sessions.get((namespace, sid))
-            if not self._liveness.on_activity((namespace, sid), session):
+            key = (namespace, sid)
+            there, session = self._held(key)
+            if not there:
+                return None
+            if not self._liveness.on_activity(key, session):
                 return None
             return _call(self._handlers[namespace][event], sid, session, *args)
 
