@@ -39,14 +39,17 @@ class App:
         self.sio: socketio.Server | socketio.AsyncServer
         self.sessions: sessio_sync.SessionSockets | sessio_aio.AsyncSessionSockets
         fmt = formats.express(secrets=[SECRET])
-        pings = {"ping_interval": PING_INTERVAL, "ping_timeout": PING_TIMEOUT}
         if shell == "sync":
-            self.sio = socketio.Server(async_mode="threading", **pings)
+            self.sio = socketio.Server(
+                async_mode="threading", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+            )
             self.sessions = sessio_sync.SessionSockets(
                 self.sio, sessio_sync.MemoryStore(), fmt, require_session=require_session
             )
         else:
-            self.sio = socketio.AsyncServer(async_mode="asgi", **pings)
+            self.sio = socketio.AsyncServer(
+                async_mode="asgi", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+            )
             self.sessions = sessio_aio.AsyncSessionSockets(
                 self.sio, sessio_aio.MemoryStore(), fmt, require_session=require_session
             )
