@@ -21,7 +21,8 @@ serving and writes their cookies (a JSON list) to ``--cookies``.
 
 It prints ``READY <port>`` once it accepts connections. ``sessions.start()`` runs at startup
 (the control-channel subscription), and so does a ticker task that measures event-loop lag: it
-asks to wake every 5 ms and keeps how late it woke.
+asks to wake every 5 ms and keeps how late it woke, and how much of that the loop's thread
+spent waiting for a CPU held by other processes (`Lag`).
 
 ``GET /stats`` answers a JSON document: RSS (``VmRSS`` of /proc/self/status, after a
 ``gc.collect()`` when the query has ``gc``), sessio's tables (`AsyncSessionSockets.tables`),
@@ -88,34 +89,66 @@ def rss_kb() -> int:
     raise RuntimeError("no VmRSS")
 
 
+def schedstat() -> tuple[float, float]:
+    """Seconds this thread has run on a CPU, and spent runnable waiting for one."""
+    with open("/proc/thread-self/schedstat") as stat:
+        ran, waited, _ = stat.read().split()
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
 class Lag:
-    """How late a ticker that asks to wake every `TICK` seconds actually wakes."""
+    """How late a ticker that asks to wake every `TICK` seconds actually wakes.
+
+    The machine is shared: a tick can be late because the loop was busy (running callbacks)
+    or blocked (a call that waits without yielding: what a store must never do), or because
+    its thread waited for a CPU that other processes held. The kernel counts the time the
+    thread ran and waited to run (/proc/thread-self/schedstat), so each late tick splits:
+    ``own`` is its lag less the wait for a CPU (the server's doing: busy or blocked), and
+    ``blocked`` is its lag less both the wait and the time the thread ran meanwhile (the loop
+    neither ran nor waited to run: it sat in a blocking call).
+    """
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.samples: list[float] = []
+        self.own: list[float] = []
+        self.blocked: list[float] = []
         self.since = time.monotonic()
 
     async def run(self) -> None:
         while True:
             asked = time.monotonic()
+            ran, waited = schedstat()
             await asyncio.sleep(TICK)
-            self.samples.append(max(0.0, time.monotonic() - asked - TICK))
+            late = max(0.0, time.monotonic() - asked - TICK)
+            ran_now, waited_now = schedstat()
+            ran_since, waited_since = ran_now - ran, waited_now - waited
+            self.samples.append(late)
+            self.own.append(max(0.0, late - waited_since))
+            self.blocked.append(max(0.0, late - waited_since - ran_since))
 
     def report(self) -> dict[str, Any]:
-        ordered = sorted(self.samples)
+        ordered, own, blocked = sorted(self.samples), sorted(self.own), sorted(self.blocked)
         if not ordered:
             return {"ticks": 0}
+
+        def p99(values: list[float]) -> float:
+            return round(values[int(len(values) * 0.99)] * 1000, 2)
+
         return {
             "ticks": len(ordered),
             "seconds": round(time.monotonic() - self.since, 2),
             "p50_ms": round(ordered[len(ordered) // 2] * 1000, 2),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
+            "p99_ms": p99(ordered),
             "max_ms": round(ordered[-1] * 1000, 2),
             "over_20ms": sum(1 for x in ordered if x > 0.020),
             "over_50ms": sum(1 for x in ordered if x > 0.050),
+            "own_p99_ms": p99(own),
+            "own_max_ms": round(own[-1] * 1000, 2),
+            "own_over_50ms": sum(1 for x in own if x > 0.050),
+            "blocked_max_ms": round(blocked[-1] * 1000, 2),
         }
 
 
