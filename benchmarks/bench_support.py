@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
+import os
+import resource
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import redis
 
-__all__ = ["free_port", "private_redis", "wait_listening"]
+__all__ = [
+    "ServerProcess",
+    "free_port",
+    "git_commit",
+    "percentile",
+    "private_redis",
+    "raise_fd_limit",
+    "wait_listening",
+]
 
 
 def free_port() -> int:
@@ -67,3 +82,73 @@ def private_redis(timeout: float = 10.0) -> Iterator[str]:
         process.terminate()
         process.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class ServerProcess:
+    """``load_server.py`` in a child process: its port once it prints READY, its ``/stats``."""
+
+    def __init__(self, *args: str) -> None:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "load_server.py")
+        self.process = subprocess.Popen(
+            [sys.executable, script, *args], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if not line or line[0] != "READY":
+            self.process.kill()
+            raise RuntimeError(f"server did not start: {line}")
+        self.port = int(line[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stats(self, query: str = "") -> dict[str, Any]:
+        """The server's ``/stats`` document (blocking: call it from a thread in async code)."""
+        with urllib.request.urlopen(f"{self.url}/stats?{query}", timeout=30) as answer:
+            document: dict[str, Any] = json.load(answer)
+            return document
+
+    async def astats(self, query: str = "") -> dict[str, Any]:
+        """`stats`, from async code."""
+        return await asyncio.to_thread(self.stats, query)
+
+    def kill(self) -> None:
+        """SIGKILL, and reap."""
+        self.process.kill()
+        self.process.wait(10)
+
+    def close(self) -> None:
+        """SIGTERM (SIGKILL if it lingers), and reap."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-files limit to the hard limit; return it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of `samples`."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def git_commit() -> str:
+    """The commit the working tree is at (with ``+dirty`` when it has changes)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    head = subprocess.run(
+        ["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return head + ("+dirty" if dirty else "")

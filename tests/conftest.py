@@ -5,6 +5,7 @@
 
 Fixtures registered here: ``redis_server`` (a private redis-server per test),
 ``redis_server_session`` (one per session) and ``redis_port`` (that one's port);
+``persistent_redis_server`` (the same as ``redis_server``, with an fsynced append-only file);
 ``redis_cluster`` (a private three-master Redis Cluster per test) and
 ``redis_cluster_session`` (one per session).
 
@@ -19,9 +20,10 @@ that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it:
 """
 
 from redis_cluster import redis_cluster, redis_cluster_session
-from redis_server import redis_port, redis_server, redis_server_session
+from redis_server import persistent_redis_server, redis_port, redis_server, redis_server_session
 
 __all__ = [
+    "persistent_redis_server",
     "redis_cluster",
     "redis_cluster_session",
     "redis_port",

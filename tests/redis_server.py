@@ -31,13 +31,23 @@ class RedisServer:
     """A ``redis-server`` process this test suite owns, on 127.0.0.1.
 
     ``stop()`` and ``start()`` let fault tests take it down and bring it back on the same port
-    (its data is lost: persistence is off). ``client()`` hands out ``redis.Redis`` clients that
-    are closed at teardown.
+    (its data is lost: persistence is off). With `appendonly`, every write is in its
+    append-only file, fsynced before Redis answers (``--appendfsync always``), so a restart,
+    even after SIGKILL, brings back every write Redis acknowledged. ``client()`` hands out
+    ``redis.Redis`` clients that are closed at teardown.
     """
 
-    def __init__(self, workdir: Path, port: int | None = None, binary: str = REDIS_BINARY) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        binary: str = REDIS_BINARY,
+        *,
+        appendonly: bool = False,
+    ) -> None:
         self.workdir = workdir
         self.binary = binary
+        self.appendonly = appendonly
         self.port = port if port is not None else free_port()
         if self.port == SHARED_REDIS_PORT:
             raise ValueError("refusing to run a test Redis on the shared port 6379")
@@ -68,7 +78,8 @@ class RedisServer:
             "--port", str(self.port),
             "--bind", HOST,
             "--save", "",
-            "--appendonly", "no",
+            *(["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly
+              else ["--appendonly", "no"]),
             "--dir", str(self.workdir),
             "--logfile", str(self.log_path),
             "--daemonize", "no",
@@ -140,11 +151,11 @@ class RedisServer:
             return "(no log)"
 
 
-def _started(workdir: Path) -> RedisServer:
+def _started(workdir: Path, *, appendonly: bool = False) -> RedisServer:
     # free_port() can race with another process taking the port: retry on a fresh one.
     error: Exception | None = None
     for _ in range(3):
-        server = RedisServer(workdir)
+        server = RedisServer(workdir, appendonly=appendonly)
         try:
             server.start()
         except (RuntimeError, TimeoutError) as exc:
@@ -166,6 +177,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     """A private, empty redis-server for one test; free to stop() and start()."""
     _require_binary()
     server = _started(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def persistent_redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private redis-server for one test that keeps every acknowledged write across a
+    restart, a SIGKILL included (append-only file, fsync before each answer)."""
+    _require_binary()
+    server = _started(tmp_path_factory.mktemp("redis-aof"), appendonly=True)
     try:
         yield server
     finally:

@@ -81,6 +81,13 @@ class Registry(Generic[S]):
         """The session socket `key` holds (None if none, or if it is not held)."""
         return self._sessions.get(key, (None, None))[0]
 
+    def lookup(self, key: Socket) -> tuple[bool, S | None]:
+        """Whether socket `key` is held, and its session: one read, for an event that may run
+        after its socket left (then ``(False, None)``, where an anonymous one is ``(True,
+        None)``)."""
+        held = self._sessions.get(key)
+        return (False, None) if held is None else (True, held[0])
+
     # -- why a socket goes -----------------------------------------------------------------
 
     def mark_leaving(self, key: Socket, reason: str) -> None:

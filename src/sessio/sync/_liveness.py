@@ -86,6 +86,10 @@ class Liveness:
         # changes the tables, or reads two rows that must agree, takes it.
         return self._registry.session(key)
 
+    def lookup(self, key: Socket) -> tuple[bool, Session | None]:
+        """Whether socket `key` is still held, and its session (one dict read: no lock)."""
+        return self._registry.lookup(key)
+
     def reason(self, key: Socket, default: str | None) -> str | None:
         """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
         with self._lock:

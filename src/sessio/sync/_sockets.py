@@ -196,19 +196,29 @@ class SessionSockets:
         return disconnect
 
     def _event_handler(self, namespace: str, event: str) -> Callable[..., Any]:
+        # python-socketio runs each event apart (a task, a thread) and may start it after the
+        # socket has left: a logout, a revoke or a failed re-check disconnected it meanwhile.
+        # Its session is released by then, and no handler may see that socket without it
+        # (with require_session, a handler would get None it was promised never to get).
         if event == "*":
 
             def catch_all(name: str, sid: str, *args: Any) -> Any:
-                session = self._liveness.session((namespace, sid))
-                if not self._liveness.on_activity((namespace, sid), session):
+                key = (namespace, sid)
+                there, session = self._liveness.lookup(key)
+                if not there:
+                    return None
+                if not self._liveness.on_activity(key, session):
                     return None
                 return maybe_await(self._handlers[namespace]["*"](name, sid, session, *args))
 
             return catch_all
 
         def handle(sid: str, *args: Any) -> Any:
-            session = self._liveness.session((namespace, sid))
-            if not self._liveness.on_activity((namespace, sid), session):
+            key = (namespace, sid)
+            there, session = self._liveness.lookup(key)
+            if not there:
+                return None
+            if not self._liveness.on_activity(key, session):
                 return None
             return maybe_await(self._handlers[namespace][event](sid, session, *args))
 

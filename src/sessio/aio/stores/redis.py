@@ -52,8 +52,9 @@ class RedisStore:
     several applications share one database).
 
     Redis errors are not caught here: the shell reports them as ``store-unavailable``.
-    Reconnecting is the client's business: docs/stores.md says which retry settings replace a
-    connection that a Redis restart closed and still fail fast while Redis is down.
+    Reconnecting and pool sizing are the client's business: docs/stores.md says which retry
+    settings replace a connection that a Redis restart closed and still fail fast while Redis is
+    down, and why a burst of connects needs a ``BlockingConnectionPool``.
     """
 
     def __init__(
