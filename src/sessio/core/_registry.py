@@ -81,6 +81,10 @@ class Registry(Generic[S]):
         """The session socket `key` holds (None if none, or if it is not held)."""
         return self._sessions.get(key, (None, None))[0]
 
+    def holds(self, key: Socket) -> bool:
+        """Whether socket `key` is held (with a session or None), i.e. connected through sessio."""
+        return key in self._sessions
+
     # -- why a socket goes -----------------------------------------------------------------
 
     def mark_leaving(self, key: Socket, reason: str) -> None:

@@ -86,6 +86,10 @@ class Liveness:
         # changes the tables, or reads two rows that must agree, takes it.
         return self._registry.session(key)
 
+    def holds(self, key: Socket) -> bool:
+        """Whether socket `key` is held: it connected through sessio and has not left."""
+        return self._registry.holds(key)  # one dict lookup, atomic: no lock (as `session`)
+
     def reason(self, key: Socket, default: str | None) -> str | None:
         """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
         with self._lock:
