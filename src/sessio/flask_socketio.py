@@ -33,6 +33,7 @@ Facts, from Flask-SocketIO 5.7.0 (``flask_socketio/__init__.py``, ``test_client.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,6 @@ from flask.sessions import SessionMixin
 from sessio._hosting import NamespaceTable
 from sessio.core import Failure
 from sessio.errors import SessionError
-from sessio.sync._namespace import accepts
 from sessio.sync._ownership import install
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ class FlaskSocketIOHost:
         self._replacing(namespace, event, "sessio", "socketio.on")
         run = self._run
         if event == "connect":
-            with_auth = accepts(handler, 3)
+            with_auth = _takes(handler, 3)
 
             def connect(err: Failure | None, sid: str, session: Session | None, auth: Any) -> Any:
                 environ = self.server.get_environ(sid, namespace=namespace)
@@ -299,7 +299,7 @@ class FlaskSocketIOHost:
 
             return _like(connect, "adopted")
         if event == "disconnect":
-            with_reason = accepts(handler, 2)
+            with_reason = _takes(handler, 2)
 
             def disconnect(sid: str, session: Session | None, reason: Any) -> Any:
                 args = (sid, reason) if with_reason else (sid,)
@@ -347,6 +347,19 @@ def _kind(handler: object) -> str | None:
 def _like(wrapper: Callable[..., Any], kind: str | None) -> Callable[..., Any]:
     setattr(wrapper, _KIND, kind)
     return wrapper
+
+
+def _takes(handler: Callable[..., Any], count: int) -> bool:
+    """Whether server-level `handler` takes `count` arguments, as python-socketio tries it.
+
+    Not through ``__wrapped__``: Flask-SocketIO's ``_handler(sid, *args)`` wraps the app's
+    function, whose own signature is another matter.
+    """
+    try:
+        inspect.signature(handler, follow_wrapped=False).bind(*range(count))
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _save(session: Session | None) -> None:

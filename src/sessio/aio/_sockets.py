@@ -64,7 +64,7 @@ class AsyncSessionSockets:
 
     def __init__(
         self,
-        sio: socketio.AsyncServer,
+        sio: socketio.AsyncServer | Any,
         store: Store,
         fmt: Format,
         *,

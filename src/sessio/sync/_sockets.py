@@ -65,7 +65,7 @@ class SessionSockets:
 
     def __init__(
         self,
-        sio: socketio.Server,
+        sio: socketio.Server | Any,
         store: Store,
         fmt: Format,
         *,
