@@ -80,7 +80,7 @@ def flask_app(client: redis.Redis, prefix: str) -> flask.Flask:
     return app
 
 
-def whoami(http: Any) -> dict[str, Any]:
+def shown(http: Any) -> dict[str, Any]:
     """What ``/whoami`` shows, through Flask's test client."""
     body: dict[str, Any] = http.get("/whoami").json
     return body
@@ -130,7 +130,7 @@ def test_flask_socketio_handlers_share_the_http_session(client: redis.Redis, pre
     # HTTP writes another key between two socket saves: the merge keeps it.
     http.get("/note?text=from-http")
     assert tab.emit("incr", callback=True) == 2
-    assert whoami(http) == {
+    assert shown(http) == {
         "_permanent": True,
         "user": "alice",
         "count": 2,
@@ -181,7 +181,7 @@ def test_sessio_handlers_run_in_flask_socketio_context(client: redis.Redis, pref
     assert seen["connect"] == (None, "bob", "bob")
     assert tab.get_received() == [{"name": "welcome", "args": [True], "namespace": "/"}]
     assert tab.emit("rename", "robert", callback=True) == "robert"
-    assert whoami(http)["user"] == "robert"  # saved when the handler returned
+    assert shown(http)["user"] == "robert"  # saved when the handler returned
     tab.disconnect()
     assert seen["disconnect"] == "robert"  # the disconnect handler still has the session
 
@@ -217,7 +217,7 @@ def test_app_factory_style_waits_for_init_app(client: redis.Redis, prefix: str) 
     assert tab.get_received()[0]["args"] == ["carol"]
     assert tab.emit("whoami", callback=True) == "carol"
     assert tab.emit("incr", callback=True) == 1
-    assert whoami(http)["count"] == 1
+    assert shown(http)["count"] == 1
     tab.disconnect()
 
 
