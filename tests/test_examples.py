@@ -122,6 +122,28 @@ def drive(url: str, writable: bool) -> None:
     stranger = sync_client()
     with pytest.raises(socketio.exceptions.ConnectionError):
         stranger.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
+    if writable:
+        log_out(url, http, cookie)
+
+
+def log_out(url: str, http: requests.Session, cookie: str) -> None:
+    """``/logout`` disconnects the session's open socket, and the session stays gone."""
+    tab = sync_client()
+    gone = threading.Event()
+    tab.on("disconnect", lambda *reason: gone.set())
+    tab.connect(url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=TIMEOUT)
+    try:
+        assert http.get(f"{url}/logout", timeout=TIMEOUT).status_code == 200
+        assert gone.wait(TIMEOUT), "the open socket was not disconnected"
+    finally:
+        tab.disconnect()
+    # Not written back by the logout request itself: a reload is logged out.
+    assert "user" not in http.get(f"{url}/whoami", timeout=TIMEOUT).json()
+    again = sync_client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        again.connect(
+            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=TIMEOUT
+        )
 
 
 @pytest.fixture

@@ -52,7 +52,17 @@ def whoami(request: HttpRequest) -> JsonResponse:
     return JsonResponse(dict(request.session.items()))
 
 
-urlpatterns = [path("login", login), path("whoami", whoami)]
+async def logout(request: HttpRequest) -> JsonResponse:
+    key = request.session.session_key
+    await request.session.aflush()  # Django deletes the session and forgets the cookie
+    if key is not None:
+        # DjangoStore has no control channel: this reaches the sockets of this process (a
+        # deployment of several runs `revalidate_every=` to catch the others' logouts).
+        await sessions.disconnect_session(key)
+    return JsonResponse({"user": None})
+
+
+urlpatterns = [path("login", login), path("logout", logout), path("whoami", whoami)]
 
 store = DjangoStore()  # the SESSION_ENGINE above
 sio = socketio.AsyncServer(async_mode="asgi")

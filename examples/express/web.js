@@ -11,6 +11,7 @@
 // sessio installed: .venv/bin/python of this checkout when it exists, else python3).
 
 const { spawn } = require('node:child_process')
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
 const net = require('node:net')
@@ -101,6 +102,15 @@ async function main() {
   app.get('/login', (req, res) => {
     req.session.user = String(req.query.user)
     req.session.save(() => res.json({ user: req.session.user }))
+  })
+  app.get('/logout', (req, res) => {
+    const id = req.sessionID
+    req.session.destroy(async () => {
+      // What sessio's revoke() publishes: every sessio server disconnects the session's sockets.
+      const room = 'sessio:' + crypto.createHash('sha256').update(id).digest('hex').slice(0, 32)
+      await client.publish('sessio:control', JSON.stringify({ op: 'disconnect', room, reason: 'session-revoked' }))
+      res.clearCookie('connect.sid').json({ user: null })
+    })
   })
   app.get('/whoami', (req, res) => {
     const { cookie, ...data } = req.session

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from sessio import Failure, SessionError, formats
-from sessio.aio import AsyncSession, AsyncSessionSockets, RedisStore, open_session
+from sessio.aio import AsyncSession, AsyncSessionSockets, RedisStore, open_session, revoke
 
 PORT = int(os.environ.get("PORT", "8000"))
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
@@ -46,6 +46,15 @@ async def whoami(request: Request) -> dict[str, Any] | JSONResponse:
     if isinstance(session, Failure):
         return JSONResponse({"error": session.code}, status_code=401)
     return dict(session)
+
+
+@api.get("/logout")
+async def logout(request: Request, response: Response) -> dict[str, Any]:
+    session = await open_session(request.headers.get("cookie"), store, fmt)
+    if not isinstance(session, Failure) and session.id is not None:
+        await revoke(store, fmt, session.id)  # gone from Redis, its sockets disconnected
+    response.delete_cookie(fmt.key)
+    return {"user": None}
 
 
 @sessions.on("incr")

@@ -16,7 +16,7 @@ import socketio
 from flask_session import Session  # type: ignore[import-untyped]
 
 from sessio import SessionError, formats
-from sessio.sync import RedisStore, SessionSockets
+from sessio.sync import RedisStore, SessionSockets, revoke
 
 PORT = int(os.environ.get("PORT", "8000"))
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
@@ -25,6 +25,8 @@ client = redis.Redis.from_url(REDIS_URL)
 app = flask.Flask(__name__)
 app.config.update(SECRET_KEY="change me", SESSION_TYPE="redis", SESSION_REDIS=client)
 Session(app)
+store = RedisStore(client)  # SESSION_REDIS
+fmt = formats.flask_session()  # SESSION_KEY_PREFIX, SESSION_USE_SIGNER, ... as the app sets them
 
 
 @app.get("/login")
@@ -33,18 +35,22 @@ def login() -> dict[str, Any]:
     return {"user": flask.session["user"]}
 
 
+@app.get("/logout")
+def logout() -> dict[str, Any]:
+    # Both: revoke deletes the session and disconnects its sockets on every server; clear()
+    # stops Flask-Session from writing it back at the end of this very request.
+    revoke(store, fmt, flask.session.sid)
+    flask.session.clear()
+    return {"user": None}
+
+
 @app.get("/whoami")
 def whoami() -> dict[str, Any]:
     return {k: v for k, v in flask.session.items() if not k.startswith("_")}
 
 
 sio = socketio.Server(async_mode="threading")
-sessions = SessionSockets(
-    sio,
-    RedisStore(client),  # SESSION_REDIS
-    formats.flask_session(),  # SESSION_KEY_PREFIX, SESSION_USE_SIGNER, ... as the app sets them
-    require_session=True,
-)
+sessions = SessionSockets(sio, store, fmt, require_session=True)
 
 
 @sessions.on("incr")

@@ -30,7 +30,7 @@ from flask_session import Session  # type: ignore[import-untyped]
 from flask_socketio import SocketIO, emit  # type: ignore[import-untyped]
 
 from sessio import SessionError, formats
-from sessio.sync import RedisStore, SessionSockets
+from sessio.sync import RedisStore, SessionSockets, revoke
 
 PORT = int(os.environ.get("PORT", "8000"))
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
@@ -39,6 +39,8 @@ client = redis.Redis.from_url(REDIS_URL)
 app = flask.Flask(__name__)
 app.config.update(SECRET_KEY="change me", SESSION_TYPE="redis", SESSION_REDIS=client)
 Session(app)
+store = RedisStore(client)  # SESSION_REDIS
+fmt = formats.flask_session()  # SESSION_KEY_PREFIX, SESSION_USE_SIGNER, ... as the app sets them
 
 
 @app.get("/login")
@@ -47,15 +49,22 @@ def login() -> dict[str, Any]:
     return {"user": session["user"]}
 
 
+@app.get("/logout")
+def logout() -> dict[str, Any]:
+    # Both: revoke deletes the session and disconnects its sockets on every server; clear()
+    # stops Flask-Session from writing it back at the end of this very request.
+    revoke(store, fmt, flask.session.sid)
+    flask.session.clear()
+    return {"user": None}
+
+
 @app.get("/whoami")
 def whoami() -> dict[str, Any]:
     return {k: v for k, v in session.items() if not k.startswith("_")}
 
 
 socketio = SocketIO(app, async_mode=MODE)
-sessions = SessionSockets(
-    socketio, RedisStore(client), formats.flask_session(), require_session=True
-)
+sessions = SessionSockets(socketio, store, fmt, require_session=True)
 
 
 @socketio.on("connect")  # type: ignore[untyped-decorator]
