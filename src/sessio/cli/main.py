@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from sessio.cli.demo import main as demo
         except ImportError as error:  # uvicorn or aiohttp missing
-            print(f"sessio demo needs the demo extra: pip install 'sessio[demo]' ({error})")
+            print(
+                "sessio demo needs the demo extra (from a checkout: pip install -e '.[demo]'): "
+                f"{error}"
+            )
             return 2
         return demo(serve=args.serve, port=args.port)
     return 2
