@@ -9,6 +9,7 @@ a client without the cookie is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -66,14 +67,15 @@ class Example:
         raise TimeoutError(f"the example did not answer within {START_TIMEOUT} s:\n{self.output()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        # The whole process group: the Express example's Python server is in it too.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                # uvicorn and aiohttp wait for open connections: no need to, here.
-                self.process.wait(1)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            # uvicorn and aiohttp wait for open connections: no need to, here.
+            self.process.wait(1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(5)
 
     def output(self) -> str:
         self.stop()

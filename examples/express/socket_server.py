@@ -8,6 +8,7 @@ cookie with express-session's secret and the session connect-redis wrote, and wr
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 import redis.asyncio
@@ -42,5 +43,7 @@ async def incr(sid: str, session: AsyncSession) -> dict[str, Any]:
 app = socketio.ASGIApp(sio, on_startup=sessions.start)
 
 if __name__ == "__main__":
+    # Bound before the line that web.js waits for: connections queue until uvicorn accepts.
+    listening = socket.create_server(("127.0.0.1", PORT))
     print(f"socket.io listening on http://127.0.0.1:{PORT}", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
