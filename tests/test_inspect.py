@@ -197,3 +197,105 @@ def test_aiohttp_storage_comes_from_the_options_or_the_secret(
         capsys, "--format", "aiohttp", "--cookie", forged, "--option", "storage=simple"
     )
     assert (code, doc["data"]) == (0, {"user": "admin"})
+
+
+# --- explaining itself ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        # Starlette calls the cookie name session_cookie; sessio calls every cookie name key=.
+        (
+            ["--format", "starlette", "--secret", "k", "--option", "session_cookie=s"],
+            "--option session_cookie: the starlette format has no option 'session_cookie' (the "
+            "framework's session_cookie is key= here); its options: max_age, key",
+        ),
+        (
+            ["--format", "flask-session", "--option", "SESSION_KEY_PREFIX=app:"],
+            "(the framework's SESSION_KEY_PREFIX is prefix= here); its options: use_signer, "
+            "prefix, serializer, lifetime, key, allow_pickle, permanent",
+        ),
+        (["--format", "flask", "--option", "secret_key=k"], "give secret_key as --secret"),
+        (["--format", "starlette"], "--format starlette needs --secret (the app's secret_key)"),
+        (["--format", "django"], "--format django needs --secret"),
+        (
+            ["--format", "flask-session", "--option", "lifetime=soon"],
+            "--format flask-session --option lifetime=soon: ",
+        ),
+        (
+            ["--format", "express", "--secret", "k", "--option", "key=a", "--option", "key=b"],
+            "--option key: given twice",
+        ),
+    ],
+)
+def test_argument_errors_name_the_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    assert main([*argv, "--cookie", "a=b"]) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err and "unexpected keyword" not in err
+
+
+def test_a_signed_flask_session_cookie_read_with_defaults_suggests_use_signer(
+    redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flask_session import Session  # type: ignore[import-untyped]
+
+    app = flask.Flask(__name__)
+    app.config.update(
+        SECRET_KEY="fs-secret",
+        SESSION_TYPE="redis",
+        SESSION_REDIS=redis_server.client(),
+        SESSION_USE_SIGNER=True,
+    )
+    Session(app)
+
+    @app.route("/login")
+    def login() -> str:
+        flask.session["user"] = "alice"
+        return "ok"
+
+    cookie = app.test_client().get("/login").headers["Set-Cookie"].split(";")[0]
+    store = ["--store", redis_server.url]
+    # The defaults: the signature becomes part of a store key that nothing is under.
+    code, doc = inspect_json(capsys, "--format", "flask-session", "--cookie", cookie, *store)
+    assert (code, doc["code"]) == (1, "session-not-found")
+    assert "--option use_signer=true" in doc["hints"][0]
+    # A secret without use_signer: the signature step says the secret went unused.
+    assert (
+        main(["--format", "flask-session", "--cookie", cookie, "--secret", "fs-secret", *store])
+        == 1
+    )
+    out = capsys.readouterr().out
+    assert "not checked: --secret is not used here" in out
+    assert "not signed (no secrets configured)" not in out
+    assert "hint: the cookie looks signed (id.signature)" in out
+    # What the hint says to do works.
+    code, doc = inspect_json(
+        capsys,
+        "--format",
+        "flask-session",
+        "--cookie",
+        cookie,
+        "--secret",
+        "fs-secret",
+        "--option",
+        "use_signer=true",
+        *store,
+    )
+    assert (code, doc["data"], "hints" in doc) == (0, {"user": "alice"}, False)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "sessio", "--help"], ["-m", "sessio", "inspect", "--help"]],
+)
+def test_help_shows_no_markup(command: list[str]) -> None:
+    result = subprocess.run([sys.executable, *command], capture_output=True, text=True, check=True)
+    assert "``" not in result.stdout and "`" not in result.stdout
+    if "inspect" in command:
+        # Every format's --option names are listed.
+        assert "starlette: max_age, key" in result.stdout
+        assert "flask-session: use_signer, prefix" in result.stdout

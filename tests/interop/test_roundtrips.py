@@ -87,8 +87,8 @@ def wire(sessions: SessionSockets) -> None:
     @sessions.on("write")
     def write(sid: str, session: Session | None, data: dict[str, Any]) -> dict[str, Any]:
         assert session is not None
-        session[data["key"]] = data["value"]
         try:
+            session[data["key"]] = data["value"]  # a cookie session refuses it here
             session.save()
         except SessionError as error:
             return {"error": error.code}
@@ -115,8 +115,8 @@ def wire_async(sessions: AsyncSessionSockets) -> list[asyncio.AbstractEventLoop]
     @sessions.on("write")
     async def write(sid: str, session: AsyncSession | None, data: dict[str, Any]) -> dict[str, Any]:
         assert session is not None
-        session[data["key"]] = data["value"]
         try:
+            session[data["key"]] = data["value"]  # a cookie session refuses it here
             await session.save()
         except SessionError as error:
             return {"error": error.code}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 
 import anyio
 import anyio.lowlevel
@@ -213,10 +214,27 @@ async def test_a_client_side_session_is_read_only() -> None:
     assert opened.read_only and opened.id is None
     assert dict(opened) == {"user": "alice"}
 
-    opened["user"] = "mallory"
-    with pytest.raises(SessionError) as caught:
+    # Refused where it is made, with the error save() gives; the dict is left as it was.
+    with pytest.raises(SessionError) as at_write:
+        opened["user"] = "mallory"
+    with pytest.raises(SessionError) as at_save:
         await opened.save()
-    assert caught.value.code == "read-only"
+    assert at_write.value.code == at_save.value.code == "read-only"
+    assert str(at_write.value) == str(at_save.value)
+    writes: list[Callable[[], object]] = [
+        lambda: opened.__delitem__("user"),
+        lambda: opened.update(user="mallory"),
+        lambda: opened.setdefault("role", "admin"),
+        lambda: opened.pop("user"),
+        lambda: opened.popitem(),
+        lambda: opened.clear(),
+        lambda: opened.__ior__({"user": "mallory"}),
+    ]
+    for write in writes:
+        with pytest.raises(SessionError, match="read-only"):
+            write()
+    assert dict(opened) == {"user": "alice"}
+    assert opened.setdefault("user", "x") == "alice"  # a read, not a write
     with pytest.raises(SessionError) as caught:
         await opened.destroy()
     assert caught.value.code == "read-only"

@@ -10,8 +10,10 @@ from typing import Any, overload
 
 import socketio
 
+from sessio._hosting import Host, adopt_server
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
+from sessio.aio._ownership import dropped, install, install_all
 from sessio.aio._primitives import maybe_await
 from sessio.aio._session import AsyncSession, call_store, open_session
 from sessio.aio.stores._protocol import ControlChannel, Store
@@ -62,7 +64,7 @@ class AsyncSessionSockets:
 
     def __init__(
         self,
-        sio: socketio.AsyncServer,
+        sio: socketio.AsyncServer | Any,
         store: Store,
         fmt: Format,
         *,
@@ -71,7 +73,6 @@ class AsyncSessionSockets:
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.sio = sio
         self.store = store
         self.fmt = fmt
         self.require_session = require_session
@@ -79,9 +80,41 @@ class AsyncSessionSockets:
         self.revalidate_every = Interval.named("revalidate_every", revalidate_every)
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
+        self._installed: set[str] = set()
+        self._server: socketio.AsyncServer | None = None
+        self._bound: AsyncLiveness | None = None
+        self._host: Host | None
+        # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
+        # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
+        # server until init_app, and the host binds this object then.
+        server, self._host = adopt_server(self, sio, socketio.AsyncServer)
+        if server is not None:
+            self._bind(server)
+
+    def _bind(self, server: socketio.AsyncServer) -> None:
+        """Take `server` as this object's, and put every handler registered so far on it."""
+        self._server = server
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
-        self._liveness = AsyncLiveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        self._bound = AsyncLiveness(
+            server, self.store, self.clock, self.touch_every, self.revalidate_every
+        )
+        install_all(self)
+
+    @property
+    def sio(self) -> socketio.AsyncServer:
+        """The python-socketio server (a Flask-SocketIO's, once its ``init_app`` ran)."""
+        if self._server is None:
+            raise RuntimeError(
+                "no socket.io server yet: Flask-SocketIO creates it in socketio.init_app(app)"
+            )
+        return self._server
+
+    @property
+    def _liveness(self) -> AsyncLiveness:
+        if self._bound is None:
+            raise RuntimeError(f"{self.sio!r} has no liveness")  # self.sio raises why first
+        return self._bound
 
     # -- registration -------------------------------------------------------------------
 
@@ -108,20 +141,14 @@ class AsyncSessionSockets:
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
         if event == "connect" and not accepts(handler, 4):
             handler = without_auth(handler)
-        if namespace not in self._handlers:
-            if "connect" in self.sio.handlers.get(namespace, {}):
-                # python-socketio keeps one connect handler per namespace: ours replaces it.
-                logger.warning(
-                    "namespace %s already has a connect handler; sessio replaces it: register "
-                    "it with sessions.on('connect') instead",
-                    namespace,
-                )
-            self._handlers[namespace] = {}
-            self.sio.on("connect", self._connect_handler(namespace), namespace=namespace)
-            self.sio.on("disconnect", self._disconnect_handler(namespace), namespace=namespace)
-        self._handlers[namespace][event] = handler
-        if event not in ("connect", "disconnect"):
-            self.sio.on(event, self._event_handler(namespace, event), namespace=namespace)
+        if self._host is not None:
+            handler = self._host.wrap(namespace, event, handler)
+        self._keep(namespace, event, handler)
+
+    def _keep(self, namespace: str, event: str, handler: Callable[..., Any]) -> None:
+        self._handlers.setdefault(namespace, {})[event] = handler
+        if self._server is not None:
+            install(self, namespace, event)
 
     # Wrappers are plain `async def` functions: python-socketio awaits a handler only when
     # inspect.iscoroutinefunction says so, and the connect wrapper takes exactly three
@@ -145,7 +172,7 @@ class AsyncSessionSockets:
                 if self.require_session:
                     raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
             self._liveness.hold(key, session)
-            handler = self._handlers[namespace].get("connect")
+            handler = self._handlers.get(namespace, {}).get("connect")
             try:
                 result = (
                     None if handler is None else await maybe_await(handler(err, sid, session, auth))
@@ -180,7 +207,7 @@ class AsyncSessionSockets:
         async def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
-            handler = self._handlers[namespace].get("disconnect")
+            handler = self._handlers.get(namespace, {}).get("disconnect")
             if handler is None:
                 return None
             try:
@@ -205,6 +232,7 @@ class AsyncSessionSockets:
                 key = (namespace, sid)
                 there, session = self._liveness.lookup(key)
                 if not there:
+                    dropped(self, key, name)
                     return None
                 if not await self._liveness.on_activity(key, session):
                     return None
@@ -216,6 +244,7 @@ class AsyncSessionSockets:
             key = (namespace, sid)
             there, session = self._liveness.lookup(key)
             if not there:
+                dropped(self, key, event)
                 return None
             if not await self._liveness.on_activity(key, session):
                 return None

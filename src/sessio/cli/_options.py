@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sessio.core.formats import Format, aiohttp, django, express, flask, flask_session, starlette
+from sessio.core.formats.flask_session import FlaskSessionFormat
 
-__all__ = ["NAMES", "by_name", "option_value"]
+__all__ = ["NAMES", "OPTIONS", "by_name", "ignored_secret", "option_value", "options_help"]
 
 
 def _last_is_current(
@@ -63,6 +65,84 @@ NAMES: Mapping[str, Callable[[Sequence[str], dict[str, Any]], Format]] = {
 }
 
 
+# The factories behind each name, for their option names: those --secret fills are not options.
+_FACTORIES: Mapping[str, Callable[..., Format]] = {
+    "express": express,
+    "flask": flask,
+    "flask-session": flask_session,
+    "starlette": starlette,
+    "django": django,
+    "aiohttp": aiohttp,
+}
+_FROM_SECRET = {"secrets", "secret_key", "fallbacks", "fernet_key"}
+
+#: The ``--option`` names each format takes.
+OPTIONS: Mapping[str, tuple[str, ...]] = {
+    name: tuple(p for p in inspect.signature(build).parameters if p not in _FROM_SECRET)
+    for name, build in _FACTORIES.items()
+}
+
+# The framework's own name for a setting, where it is not sessio's (lower case).
+_THEIR_NAMES: Mapping[str, Mapping[str, str]] = {
+    "express": {"name": "key", "secret": "--secret", "maxage": "cookie_max_age"},
+    "flask": {
+        "session_cookie_name": "key",
+        "permanent_session_lifetime": "lifetime",
+        "secret_key": "--secret",
+    },
+    "flask-session": {
+        "session_use_signer": "use_signer",
+        "session_key_prefix": "prefix",
+        "session_serialization_format": "serializer",
+        "session_cookie_name": "key",
+        "permanent_session_lifetime": "lifetime",
+        "session_permanent": "permanent",
+        "secret_key": "--secret",
+    },
+    "starlette": {"session_cookie": "key", "secret_key": "--secret"},
+    "django": {
+        "session_cookie_name": "key",
+        "session_engine": "backend",
+        "session_cookie_age": "max_age",
+        "session_serializer": "serializer",
+        "secret_key": "--secret",
+    },
+    "aiohttp": {"cookie_name": "key", "key_prefix": "prefix", "fernet_key": "--secret"},
+}
+
+
+def options_help() -> str:
+    """Each format's ``--option`` names, for ``--help``."""
+    return "\n".join(f"  {name}: {', '.join(OPTIONS[name])}" for name in NAMES)
+
+
+def _check_options(name: str, options: Mapping[str, Any]) -> None:
+    for key in options:
+        if key in OPTIONS[name]:
+            continue
+        theirs = "--secret" if key in _FROM_SECRET else _THEIR_NAMES[name].get(key.lower())
+        if theirs == "--secret":
+            hint = f" (give {key} as --secret, repeated for rotation)"
+        elif theirs is not None:
+            hint = f" (the framework's {key} is {theirs}= here)"
+        else:
+            hint = ""
+        raise ValueError(
+            f"--option {key}: the {name} format has no option {key!r}{hint}; its options: "
+            f"{', '.join(OPTIONS[name])}"
+        )
+
+
+def ignored_secret(fmt: Format) -> str | None:
+    """Why this format, so configured, checks no signature although a secret was given."""
+    if isinstance(fmt, FlaskSessionFormat) and not fmt.use_signer:
+        return (
+            "flask-session signs the session id only with SESSION_USE_SIGNER: add "
+            "--option use_signer=true if the app sets it"
+        )
+    return None
+
+
 def option_value(text: str) -> Any:
     """A command-line option value: ``none``, ``true``/``false``, a number, or the text."""
     lowered = text.lower()
@@ -87,4 +167,15 @@ def by_name(name: str, secrets: Sequence[str] = (), options: Mapping[str, str] =
     """
     if name not in NAMES:
         raise ValueError(f"unknown format {name!r}; one of: {', '.join(NAMES)}")
-    return NAMES[name](secrets, {k.replace("-", "_"): option_value(v) for k, v in options.items()})
+    values = {k.replace("-", "_"): option_value(v) for k, v in options.items()}
+    _check_options(name, values)
+    for param in inspect.signature(_FACTORIES[name]).parameters.values():
+        # aiohttp's one required option, storage, has its own message (and --secret sets it).
+        required = param.default is inspect.Parameter.empty
+        if required and param.name in _FROM_SECRET and not secrets:
+            raise ValueError(f"--format {name} needs --secret (the app's {param.name})")
+    try:
+        return NAMES[name](secrets, values)
+    except (ValueError, TypeError) as error:
+        given = " ".join([f"--format {name}", *(f"--option {k}={v}" for k, v in options.items())])
+        raise type(error)(f"{given}: {error}") from error

@@ -2,8 +2,9 @@
 
 It reads a ``Cookie`` header as a socket.io handshake would, with the web app's format and
 secrets, and says which cookie it found, whether and by which secret it was verified,
-whether it expired, which store key it names and what the store holds there. With ``--json``
-it prints exactly one JSON object instead.
+whether it expired, which store key it names and what the store holds there, and what to
+try when the settings look like a common mistake. With ``--json`` it prints exactly one
+JSON object instead.
 """
 
 from __future__ import annotations
@@ -11,22 +12,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 import urllib.parse
 from typing import Any
 
 from sessio.cli._explain import Step, explain
 from sessio.cli._jsonview import to_json
-from sessio.cli._options import NAMES, by_name
+from sessio.cli._options import NAMES, by_name, ignored_secret, options_help
 from sessio.core import ClientSession, Failure, Format, SessionRef, StoreFormat, decode_stored
+from sessio.core._cookies import find_cookie
 from sessio.core._failures import id_tag, redact_key
+from sessio.core._handshake import MAX_COOKIE_HEADER
+from sessio.core.formats.flask_session import FlaskSessionFormat
 
-__all__ = ["main"]
+__all__ = ["DESCRIPTION", "EPILOG", "main"]
+
+#: What ``--help`` says (plain text: argparse shows it as it is).
+DESCRIPTION = textwrap.fill(
+    "Walk one socket.io handshake step by step, as sessio would: which cookie was found, "
+    "which secret verified it, whether it expired, which store key it names and what the "
+    "store holds there. Exit status: 0 session found, 1 not found, 2 bad arguments.",
+    78,
+)
+EPILOG = "--option names, by format:\n" + options_help()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``inspect`` subcommand's options."""
-    parser.add_argument("--format", required=True, choices=sorted(NAMES))
+    parser.add_argument("--format", required=True, choices=sorted(NAMES), help="the web framework")
     parser.add_argument("--cookie", required=True, help="the Cookie header, as the browser sent it")
     parser.add_argument(
         "--secret",
@@ -40,8 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="any other format option, e.g. max_age=none, use_signer=true, prefix=myapp:, "
-        "storage=redis (aiohttp has no default storage)",
+        help="any other format option (names below), e.g. max_age=none, use_signer=true, "
+        "prefix=myapp:, storage=redis (aiohttp has no default storage)",
     )
     parser.add_argument("--store", help="redis://host:port/db of the session store")
     parser.add_argument("--now", type=float, help="the time to judge expiry at (Unix seconds)")
@@ -54,6 +68,8 @@ def _options(pairs: list[str]) -> dict[str, str]:
         key, eq, value = pair.partition("=")
         if not eq or not key:
             raise ValueError(f"--option takes KEY=VALUE, not {pair!r}")
+        if key in options:
+            raise ValueError(f"--option {key}: given twice")
         options[key] = value
     return options
 
@@ -81,6 +97,15 @@ def run(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else args.now
     explanation = explain(args.cookie, fmt, now)
     steps = list(explanation.steps)
+    unused = ignored_secret(fmt) if args.secret else None
+    if unused is not None:
+        # "not signed (no secrets configured)" would contradict the --secret just given.
+        steps = [
+            Step(s.label, s.ok, f"not checked: --secret is not used here: {unused}")
+            if s.label == "signature"
+            else s
+            for s in steps
+        ]
     verdict = explanation.verdict
     outcome: Failure | tuple[str | None, dict[str, Any], bool]
     if isinstance(verdict, Failure):
@@ -91,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         outcome = _load(args.store, verdict, fmt, now, steps)
     else:  # only a store format names a stored session
         outcome = Failure.read_only(fmt.name)
+    hints = _hints(fmt, args.cookie, outcome)
     if args.json:
         document: dict[str, Any] = (
             {"ok": False, "code": outcome.code, "message": outcome.message}
@@ -102,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
                 "read_only": outcome[2],
             }
         )
+        if hints:
+            document["hints"] = hints
         print(json.dumps(document, ensure_ascii=False))
     else:
         _print_steps(fmt, steps)
@@ -112,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
             where = "in the cookie (read-only)" if read_only else f"id {_redact_sid(sid)}"
             print(f"\nsession {where}:")
             print(json.dumps(to_json(data), indent=2, ensure_ascii=False, sort_keys=True))
+        for hint in hints:
+            print(f"\nhint: {hint}")
     return 1 if isinstance(outcome, Failure) else 0
 
 
@@ -145,6 +175,28 @@ def _load(
     return ref.session_id, dict(stored.data), False
 
 
+def _hints(
+    fmt: Format, cookie_header: str, outcome: Failure | tuple[str | None, dict[str, Any], bool]
+) -> list[str]:
+    """What to try, for settings that look like a common mistake."""
+    hints = []
+    value = find_cookie(cookie_header[:MAX_COOKIE_HEADER], fmt.key)
+    if (
+        isinstance(fmt, FlaskSessionFormat)
+        and not fmt.use_signer
+        and value is not None
+        and "." in value
+        and isinstance(outcome, Failure)
+    ):
+        # token_urlsafe never makes a '.': 'id.signature' is what SESSION_USE_SIGNER sends,
+        # and read unsigned, the signature becomes part of a store key nothing is under.
+        hints.append(
+            "the cookie looks signed (id.signature): the app sets SESSION_USE_SIGNER, so "
+            "add --option use_signer=true and its SECRET_KEY as --secret"
+        )
+    return hints
+
+
 def _redact_sid(sid: str | None) -> str | None:
     # Output of inspect gets pasted into tickets: the id is a credential, its tag is not.
     return None if sid is None else "…" + id_tag(sid)
@@ -170,7 +222,12 @@ def _print_steps(fmt: Format, steps: list[Step]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m sessio.cli.inspect``: the same as ``sessio inspect``."""
-    parser = argparse.ArgumentParser(prog="sessio inspect", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sessio inspect",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sessio.cli.inspect import add_arguments, run
+from sessio.cli.inspect import DESCRIPTION, EPILOG, add_arguments, run
 
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sessio", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sessio",
+        description="sessio: the HTTP session of the browser that opened a python-socketio "
+        "connection. Commands: demo (a web app and a socket that share a session, played "
+        "end to end) and inspect (why does a socket get, or not get, a session?).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the demo app and a scripted browser against it")
     demo.add_argument("--serve", action="store_true", help="keep serving instead of playing")
     demo.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     inspect = commands.add_parser(
-        "inspect", help="walk one handshake step by step: why does a socket (not) get a session?"
+        "inspect",
+        help="walk one handshake step by step: why does a socket (not) get a session?",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(inspect)
     return parser
@@ -32,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from sessio.cli.demo import main as demo
         except ImportError as error:  # uvicorn or aiohttp missing
-            print(f"sessio demo needs the demo extra: pip install 'sessio[demo]' ({error})")
+            print(
+                "sessio demo needs the demo extra (from a checkout: pip install -e '.[demo]'): "
+                f"{error}"
+            )
             return 2
         return demo(serve=args.serve, port=args.port)
     return 2

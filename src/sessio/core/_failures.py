@@ -96,8 +96,9 @@ class Failure:
             "no-cookie",
             f"no cookie named {name!r}: {found}. Check that the client sends credentials "
             "(withCredentials / credentials: 'include'), that the socket.io server is on the "
-            "same site and port as the web app (or the cookie's domain and SameSite allow it), "
-            "and that the cookie name matches the framework's.",
+            "web app's site (its host, or a subdomain the cookie's Domain covers: browsers "
+            "send no cookie to another site, whatever its SameSite), and that the cookie name "
+            "matches the framework's.",
         )
 
     @classmethod

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from sessio._guarded import WriteGuardedDict
 from sessio.core import (
     Changes,
     ClientSession,
@@ -33,12 +34,13 @@ __all__ = ["Session", "call_store", "open_session", "open_verdict", "store_faile
 logger = logging.getLogger("sessio")
 
 
-class Session(dict[str, Any]):
+class Session(WriteGuardedDict):
     """A socket's session: a dict of the user's keys plus the I/O to keep it in step.
 
     Edits stay local until `save`, which writes only the keys this socket changed, merged
     onto what the store holds at that moment (a compare-and-set, retried when someone else
-    wrote in between). A session that lives in the browser cookie is `read_only`.
+    wrote in between). A session that lives in the browser cookie is `read_only`: a write to
+    it raises `sessio.SessionError` (``read-only``) where it is made, as `save` would.
     """
 
     def __init__(
@@ -72,6 +74,11 @@ class Session(dict[str, Any]):
     def read_only(self) -> bool:
         """True when the session lives in the browser cookie and cannot be written here."""
         return self.ref is None or self.store is None
+
+    def _writable(self) -> None:
+        # Not yet initialised (a copy or an unpickling fills the dict first): nothing to check.
+        if "store" in self.__dict__ and self.read_only:
+            raise SessionError(Failure.read_only(self.fmt.name))
 
     @property
     def changes(self) -> Changes:
@@ -184,8 +191,8 @@ class Session(dict[str, Any]):
         """Take `stored` as the new baseline, with `pending` local edits kept on top."""
         self._stored, self._raw = stored, raw
         self._loaded = snapshot(stored.data)
-        self.clear()
-        self.update(snapshot(apply(stored.data, pending)))
+        dict.clear(self)
+        dict.update(self, snapshot(apply(stored.data, pending)))
 
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from typing import Any, overload
 
 import socketio
 
+from sessio._hosting import Host, adopt_server
 from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
@@ -18,6 +19,7 @@ from sessio.core._rooms import session_room
 from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
+from sessio.sync._ownership import dropped, install, install_all
 from sessio.sync._primitives import maybe_await
 from sessio.sync._session import Session, call_store, open_session
 from sessio.sync.stores._protocol import ControlChannel, Store
@@ -63,7 +65,7 @@ class SessionSockets:
 
     def __init__(
         self,
-        sio: socketio.Server,
+        sio: socketio.Server | Any,
         store: Store,
         fmt: Format,
         *,
@@ -72,7 +74,6 @@ class SessionSockets:
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.sio = sio
         self.store = store
         self.fmt = fmt
         self.require_session = require_session
@@ -80,9 +81,41 @@ class SessionSockets:
         self.revalidate_every = Interval.named("revalidate_every", revalidate_every)
         self.clock = clock
         self._handlers: dict[str, dict[str, Callable[..., Any]]] = {}
+        self._installed: set[str] = set()
+        self._server: socketio.Server | None = None
+        self._bound: Liveness | None = None
+        self._host: Host | None
+        # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
+        # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
+        # server until init_app, and the host binds this object then.
+        server, self._host = adopt_server(self, sio, socketio.Server)
+        if server is not None:
+            self._bind(server)
+
+    def _bind(self, server: socketio.Server) -> None:
+        """Take `server` as this object's, and put every handler registered so far on it."""
+        self._server = server
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
-        self._liveness = Liveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        self._bound = Liveness(
+            server, self.store, self.clock, self.touch_every, self.revalidate_every
+        )
+        install_all(self)
+
+    @property
+    def sio(self) -> socketio.Server:
+        """The python-socketio server (a Flask-SocketIO's, once its ``init_app`` ran)."""
+        if self._server is None:
+            raise RuntimeError(
+                "no socket.io server yet: Flask-SocketIO creates it in socketio.init_app(app)"
+            )
+        return self._server
+
+    @property
+    def _liveness(self) -> Liveness:
+        if self._bound is None:
+            raise RuntimeError(f"{self.sio!r} has no liveness")  # self.sio raises why first
+        return self._bound
 
     # -- registration -------------------------------------------------------------------
 
@@ -109,20 +142,14 @@ class SessionSockets:
     def _register(self, event: str, handler: Callable[..., Any], namespace: str) -> None:
         if event == "connect" and not accepts(handler, 4):
             handler = without_auth(handler)
-        if namespace not in self._handlers:
-            if "connect" in self.sio.handlers.get(namespace, {}):
-                # python-socketio keeps one connect handler per namespace: ours replaces it.
-                logger.warning(
-                    "namespace %s already has a connect handler; sessio replaces it: register "
-                    "it with sessions.on('connect') instead",
-                    namespace,
-                )
-            self._handlers[namespace] = {}
-            self.sio.on("connect", self._connect_handler(namespace), namespace=namespace)
-            self.sio.on("disconnect", self._disconnect_handler(namespace), namespace=namespace)
-        self._handlers[namespace][event] = handler
-        if event not in ("connect", "disconnect"):
-            self.sio.on(event, self._event_handler(namespace, event), namespace=namespace)
+        if self._host is not None:
+            handler = self._host.wrap(namespace, event, handler)
+        self._keep(namespace, event, handler)
+
+    def _keep(self, namespace: str, event: str, handler: Callable[..., Any]) -> None:
+        self._handlers.setdefault(namespace, {})[event] = handler
+        if self._server is not None:
+            install(self, namespace, event)
 
     # Wrappers are plain `def` functions: python-socketio awaits a handler only when
     # inspect.iscoroutinefunction says so, and the connect wrapper takes exactly three
@@ -146,7 +173,7 @@ class SessionSockets:
                 if self.require_session:
                     raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
             self._liveness.hold(key, session)
-            handler = self._handlers[namespace].get("connect")
+            handler = self._handlers.get(namespace, {}).get("connect")
             try:
                 result = (
                     None if handler is None else maybe_await(handler(err, sid, session, auth))
@@ -181,7 +208,7 @@ class SessionSockets:
         def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
-            handler = self._handlers[namespace].get("disconnect")
+            handler = self._handlers.get(namespace, {}).get("disconnect")
             if handler is None:
                 return None
             try:
@@ -206,6 +233,7 @@ class SessionSockets:
                 key = (namespace, sid)
                 there, session = self._liveness.lookup(key)
                 if not there:
+                    dropped(self, key, name)
                     return None
                 if not self._liveness.on_activity(key, session):
                     return None
@@ -217,6 +245,7 @@ class SessionSockets:
             key = (namespace, sid)
             there, session = self._liveness.lookup(key)
             if not there:
+                dropped(self, key, event)
                 return None
             if not self._liveness.on_activity(key, session):
                 return None
