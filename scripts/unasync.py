@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-HAND_WRITTEN = {"_primitives.py"}
+HAND_WRITTEN = {"_primitives.py", "_inbox.py"}
 # Test modules written for the async shell, and the sync twins generated from them.
 TESTS: dict[Path, Path] = {
     ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",

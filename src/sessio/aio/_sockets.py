@@ -13,7 +13,9 @@ import socketio
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
 from sessio.aio._primitives import maybe_await
-from sessio.aio._session import AsyncSession, call_store, open_session
+from sessio.aio._rotate import AsyncRotation, rotate
+from sessio.aio._session import AsyncSession, call_store
+from sessio.aio._tickets import issue_ticket, open_handshake
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
@@ -70,6 +72,7 @@ class AsyncSessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        control: ControlChannel | None = None,
     ) -> None:
         self.sio = sio
         self.store = store
@@ -82,6 +85,10 @@ class AsyncSessionSockets:
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
         self._liveness = AsyncLiveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        if control is not None:
+            self._liveness.control = control
+        self._rotation = AsyncRotation(sio, self._liveness, store, fmt, clock)
+        self._liveness.on_rotate = self._rotation.on_message
 
     # -- registration -------------------------------------------------------------------
 
@@ -133,7 +140,7 @@ class AsyncSessionSockets:
             # on reaches it (and one published earlier is in the store the read sees).
             self._liveness.start()
             key = (namespace, sid)
-            opened = await self._open(environ)
+            opened = await self._open(environ, auth)
             if not self._still_there(key):
                 # The client left during the read. python-socketio calls no disconnect
                 # handler for a socket that never finished connecting; False makes it drop
@@ -215,9 +222,9 @@ class AsyncSessionSockets:
 
     # -- sessions -----------------------------------------------------------------------
 
-    async def _open(self, environ: Mapping[str, Any]) -> AsyncSession | Failure:
-        cookie_header = environ.get("HTTP_COOKIE")
-        return await open_session(cookie_header, self.store, self.fmt, clock=self.clock)
+    async def _open(self, environ: dict[str, Any], auth: Any = None) -> AsyncSession | Failure:
+        # The handshake's cookie, else a ticket in `auth` (`sessio.aio._tickets`).
+        return await open_handshake(environ, auth, self.store, self.fmt, self.clock)
 
     def session(self, sid: str, namespace: str = "/") -> AsyncSession | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""
@@ -251,6 +258,28 @@ class AsyncSessionSockets:
         if write.value is not None:
             await call_store(self.store.set, write.key, write.value, write.ttl, doing="create")
         return plan.minted
+
+    async def issue_ticket(self, cookie_value: str, ttl: float = 30) -> str:
+        """`sessio.aio.issue_ticket` with this server's store, format and clock."""
+        return await issue_ticket(self.store, self.fmt, cookie_value, ttl, clock=self.clock)
+
+    async def rotate(self, old_session_id: str, new_session_id: str) -> None:
+        """Move every socket of `old_session_id`, here and on every node, to `new_session_id`.
+
+        Without a disconnect: their handlers get the new session from their next event on.
+        A node where the new session cannot be opened disconnects its sockets of the old one
+        with the failure's code (``session-not-found``).
+        """
+        try:
+            await self._rotation.move(old_session_id, new_session_id)
+        finally:
+            await rotate(
+                self.store,
+                self.fmt,
+                old_session_id,
+                new_session_id,
+                control=self._liveness.control,
+            )
 
     def start(self) -> None:
         """Subscribe to the store's control channel and start the revalidation timer now.
@@ -295,6 +324,6 @@ class AsyncSessionSockets:
             await self._liveness.disconnect_local(room, reason)
         finally:
             # Other nodes are told even if something here went wrong.
-            if isinstance(self.store, ControlChannel):
+            if self._liveness.control is not None:
                 message = encode_control(Disconnect(room, reason))
-                await call_store(self.store.publish, CONTROL_CHANNEL, message)
+                await call_store(self._liveness.control.publish, CONTROL_CHANNEL, message)

@@ -19,7 +19,9 @@ from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
 from sessio.sync._primitives import maybe_await
-from sessio.sync._session import Session, call_store, open_session
+from sessio.sync._rotate import Rotation, rotate
+from sessio.sync._session import Session, call_store
+from sessio.sync._tickets import issue_ticket, open_handshake
 from sessio.sync.stores._protocol import ControlChannel, Store
 
 __all__ = ["SessionNamespace", "SessionSockets"]
@@ -71,6 +73,7 @@ class SessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        control: ControlChannel | None = None,
     ) -> None:
         self.sio = sio
         self.store = store
@@ -83,6 +86,10 @@ class SessionSockets:
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
         self._liveness = Liveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        if control is not None:
+            self._liveness.control = control
+        self._rotation = Rotation(sio, self._liveness, store, fmt, clock)
+        self._liveness.on_rotate = self._rotation.on_message
 
     # -- registration -------------------------------------------------------------------
 
@@ -134,7 +141,7 @@ class SessionSockets:
             # on reaches it (and one published earlier is in the store the read sees).
             self._liveness.start()
             key = (namespace, sid)
-            opened = self._open(environ)
+            opened = self._open(environ, auth)
             if not self._still_there(key):
                 # The client left during the read. python-socketio calls no disconnect
                 # handler for a socket that never finished connecting; False makes it drop
@@ -216,9 +223,9 @@ class SessionSockets:
 
     # -- sessions -----------------------------------------------------------------------
 
-    def _open(self, environ: Mapping[str, Any]) -> Session | Failure:
-        cookie_header = environ.get("HTTP_COOKIE")
-        return open_session(cookie_header, self.store, self.fmt, clock=self.clock)
+    def _open(self, environ: dict[str, Any], auth: Any = None) -> Session | Failure:
+        # The handshake's cookie, else a ticket in `auth` (`sessio.sync._tickets`).
+        return open_handshake(environ, auth, self.store, self.fmt, self.clock)
 
     def session(self, sid: str, namespace: str = "/") -> Session | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""
@@ -252,6 +259,28 @@ class SessionSockets:
         if write.value is not None:
             call_store(self.store.set, write.key, write.value, write.ttl, doing="create")
         return plan.minted
+
+    def issue_ticket(self, cookie_value: str, ttl: float = 30) -> str:
+        """`sessio.sync.issue_ticket` with this server's store, format and clock."""
+        return issue_ticket(self.store, self.fmt, cookie_value, ttl, clock=self.clock)
+
+    def rotate(self, old_session_id: str, new_session_id: str) -> None:
+        """Move every socket of `old_session_id`, here and on every node, to `new_session_id`.
+
+        Without a disconnect: their handlers get the new session from their next event on.
+        A node where the new session cannot be opened disconnects its sockets of the old one
+        with the failure's code (``session-not-found``).
+        """
+        try:
+            self._rotation.move(old_session_id, new_session_id)
+        finally:
+            rotate(
+                self.store,
+                self.fmt,
+                old_session_id,
+                new_session_id,
+                control=self._liveness.control,
+            )
 
     def start(self) -> None:
         """Subscribe to the store's control channel and start the revalidation timer now.
@@ -296,6 +325,6 @@ class SessionSockets:
             self._liveness.disconnect_local(room, reason)
         finally:
             # Other nodes are told even if something here went wrong.
-            if isinstance(self.store, ControlChannel):
+            if self._liveness.control is not None:
                 message = encode_control(Disconnect(room, reason))
-                call_store(self.store.publish, CONTROL_CHANNEL, message)
+                call_store(self._liveness.control.publish, CONTROL_CHANNEL, message)
