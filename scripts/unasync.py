@@ -32,6 +32,7 @@ HAND_WRITTEN = {"_primitives.py", "_inbox.py"}
 # Test modules written for the async shell, and the sync twins generated from them.
 TESTS: dict[Path, Path] = {
     ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",
+    ROOT / "tests" / "e2e" / "test_aio_tickets.py": ROOT / "tests" / "e2e" / "test_sync_tickets.py",
 }
 
 RULES: list[tuple[str, str]] = [
