@@ -24,7 +24,7 @@ from typing import Any
 
 import socketio
 
-from sessio.core._control import MAX_CONTROL_MESSAGE, SUBSCRIBED
+from sessio.core._control import CONTROL_CHANNEL, MAX_CONTROL_MESSAGE, SUBSCRIBED
 from sessio.sync._inbox import Inbox
 
 __all__ = ["METHOD", "ManagerChannel"]
@@ -55,7 +55,6 @@ class ManagerChannel:
                 "AioPikaManager, KafkaManager, ...)"
             )
         self._inbox = Inbox()
-        self._channels: set[str] = set()
         if not self.manager.write_only:
             if getattr(self.manager, "thread", None) is not None:
                 logger.warning(
@@ -76,14 +75,15 @@ class ManagerChannel:
         reconnects on its own; messages published meanwhile are lost, and the owner's
         revalidation (``revalidate_every``) is what catches up.
         """
-        self._channels.add(channel)
         yield SUBSCRIBED
         while True:
             yield self._inbox.get(1.0)
 
     def _deliver(self, data: dict[str, Any]) -> None:
         message = data.get("message")
-        if data.get("channel") not in self._channels or not isinstance(message, str):
+        # From the tap on, before anyone subscribes: the connect that starts the listener
+        # may come after a message that concerns it.
+        if data.get("channel") != CONTROL_CHANNEL or not isinstance(message, str):
             return
         if len(message) > MAX_CONTROL_MESSAGE:
             return
