@@ -90,10 +90,7 @@ def test_redis(redis_server_session: RedisServer) -> None:
 
 
 def test_redis_cluster(redis_cluster_session: LocalCluster) -> None:
-    nodes = [
-        redis.cluster.ClusterNode("127.0.0.1", node.port) for node in redis_cluster_session.nodes
-    ]
-    client = redis.RedisCluster(startup_nodes=nodes)
+    client = redis.RedisCluster(startup_nodes=redis_cluster_session.startup_nodes)
     try:
         # Keys in several slots: the script names one key, whatever master holds it.
         for _ in range(3):
