@@ -49,6 +49,7 @@ RULES: list[tuple[str, str]] = [
 # Applied to `TESTS` after `RULES`: names only the tests use, each of which must match there.
 TEST_RULES: list[tuple[str, str]] = [
     (r"\b__a(enter|exit)__\b", r"__\1__"),
+    (r"\basynccontextmanager\b", "contextmanager"),
     (r"\baio_support\b", "sync_support"),  # the hand-written twins
     (r"\basync_client\b", "sync_client"),  # servers.py's client factories
     (r"\.await_\(", ".wait("),  # e2e_support.Seen: `await_` is `wait` off the event loop

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -104,12 +104,18 @@ class Node:
             seen.add("disconnect", (sid, reason))
 
 
-@contextlib.contextmanager
-def serving(*nodes: Node) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def serving(*nodes: Node) -> AsyncIterator[None]:
+    """Every node served; at exit each stops following the control channel, then stops."""
     with contextlib.ExitStack() as stack:
         for node in nodes:
             node.url = stack.enter_context(serve_app(node.sio, node.store, FMT))
-        yield
+        try:
+            yield
+        finally:
+            # A listener left running would outlive its Redis and log about it in later tests.
+            for node in nodes:
+                await call_on_server(node.url, node.sessions.close)
 
 
 async def connect(url: str, auth: Any, cookie: str | None = None) -> socketio.AsyncClient | Any:
@@ -137,7 +143,7 @@ def refusal(code: str) -> dict[str, str]:
 async def test_a_ticket_opens_one_connect_and_only_one() -> None:
     store = CountingStore()
     node = Node(store)
-    with serving(node):
+    async with serving(node):
         minted = await call_on_server(node.url, node.sessions.create, {"user": "ann"})
         cookie_value = minted.cookie.partition("=")[2]
         ticket = await issue_ticket(store, FMT, cookie_value)
@@ -157,7 +163,7 @@ async def test_a_ticket_opens_one_connect_and_only_one() -> None:
 async def test_a_cookie_comes_first_and_leaves_the_ticket_unused() -> None:
     store = CountingStore()
     node = Node(store)
-    with serving(node):
+    async with serving(node):
         ann = await call_on_server(node.url, node.sessions.create, {"user": "ann"})
         bob = await call_on_server(node.url, node.sessions.create, {"user": "bob"})
         ticket = await issue_ticket(store, FMT, bob.cookie.partition("=")[2])
@@ -175,7 +181,7 @@ async def test_a_ticket_expires_by_the_server_s_clock() -> None:
     clock = Clock()
     store = CountingStore(clock)
     node = Node(store, clock)
-    with serving(node):
+    async with serving(node):
         minted = await call_on_server(node.url, node.sessions.create, {"user": "ann"})
         value = minted.cookie.partition("=")[2]
         late = await issue_ticket(store, FMT, value, ttl=10, clock=clock)
@@ -209,7 +215,7 @@ async def test_a_ticket_expires_by_the_server_s_clock() -> None:
 async def test_bad_input_is_a_classified_refusal_and_writes_nothing(auth: Any, code: str) -> None:
     store = CountingStore()
     node = Node(store)
-    with serving(node):
+    async with serving(node):
         assert await connect(node.url, auth) == refusal(code)
         assert store.writes == 0
         assert node.seen.get("connect") == []
@@ -218,7 +224,7 @@ async def test_bad_input_is_a_classified_refusal_and_writes_nothing(auth: Any, c
 async def test_a_ticket_for_a_destroyed_session() -> None:
     store = CountingStore()
     node = Node(store)
-    with serving(node):
+    async with serving(node):
         minted = await call_on_server(node.url, node.sessions.create, {"user": "ann"})
         ticket = await issue_ticket(store, FMT, minted.cookie.partition("=")[2])
         await store.delete(FMT.store_key(minted.session_id))
@@ -245,7 +251,7 @@ def redis_store(server: RedisServer) -> RedisStore:
 async def test_two_nodes_race_for_one_ticket_and_one_wins(redis_server: RedisServer) -> None:
     one, two = Node(redis_store(redis_server)), Node(redis_store(redis_server))
     web = redis_store(redis_server)
-    with serving(one, two):
+    async with serving(one, two):
         minted = await call_on_server(one.url, one.sessions.create, {"user": "ann"})
         for _ in range(5):
             ticket = await issue_ticket(web, FMT, minted.cookie.partition("=")[2])
@@ -262,7 +268,7 @@ async def test_two_nodes_race_for_one_ticket_and_one_wins(redis_server: RedisSer
 async def test_rotation_follows_on_two_nodes(redis_server: RedisServer) -> None:
     one, two = Node(redis_store(redis_server)), Node(redis_store(redis_server))
     web = redis_store(redis_server)
-    with serving(one, two):
+    async with serving(one, two):
         old = await call_on_server(one.url, one.sessions.create, {"user": None})
         new = await call_on_server(one.url, one.sessions.create, {"user": "ann"})
         tabs = [await connect(node.url, None, cookie=old.cookie) for node in (one, two, two)]
@@ -308,7 +314,7 @@ async def wait_for_session(tab: socketio.AsyncClient, session_id: str) -> Any:
 
 async def test_a_node_rotates_its_own_sockets(redis_server: RedisServer) -> None:
     node = Node(redis_store(redis_server))
-    with serving(node):
+    async with serving(node):
         old = await call_on_server(node.url, node.sessions.create, {"user": None})
         new = await call_on_server(node.url, node.sessions.create, {"user": "ann"})
         tab = await connect(node.url, None, cookie=old.cookie)

@@ -28,7 +28,7 @@ from e2e_support import SECRET, Seen
 import sessio.aio
 import sessio.sync
 from redis_server import RedisServer
-from servers import run_asgi, run_wsgi, sync_client, wait_for
+from servers import LOOPS, run_asgi, run_wsgi, sync_client, wait_for
 from sessio import formats
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
@@ -107,7 +107,7 @@ def test_kombu_manager_carries_revoke_and_rotate(exchange: str) -> None:
     store = sessio.sync.MemoryStore()
     seen = Seen()
     one, sessions = sync_node(socketio.KombuManager(AMQP, channel=exchange), store, seen)
-    two, _ = sync_node(socketio.KombuManager(AMQP, channel=exchange), store, seen)
+    two, other = sync_node(socketio.KombuManager(AMQP, channel=exchange), store, seen)
     web = socketio.KombuManager(AMQP, channel=exchange, write_only=True)
     control = sessio.sync.ManagerChannel(web)
     ann = sessions.create({"user": "ann"})
@@ -132,6 +132,8 @@ def test_kombu_manager_carries_revoke_and_rotate(exchange: str) -> None:
             assert all(tabs.clients[i].connected for i in old_tabs)
         finally:
             tabs.close()
+            sessions.close()
+            other.close()
 
 
 @pytest.fixture
@@ -178,3 +180,6 @@ def test_async_redis_manager_carries_revoke(redis_server: RedisServer) -> None:
             assert seen.wait("disconnect", 2) == ["session-revoked"] * 2
         finally:
             tabs.close()
+            for (_, sessions), url in zip(nodes, (one, two), strict=True):
+                closing = sessions.close()
+                asyncio.run_coroutine_threadsafe(closing, LOOPS[url]).result(TIMEOUT)

@@ -104,10 +104,16 @@ class Node:
 
 @contextlib.contextmanager
 def serving(*nodes: Node) -> Iterator[None]:
+    """Every node served; at exit each stops following the control channel, then stops."""
     with contextlib.ExitStack() as stack:
         for node in nodes:
             node.url = stack.enter_context(serve_app(node.sio, node.store, FMT))
-        yield
+        try:
+            yield
+        finally:
+            # A listener left running would outlive its Redis and log about it in later tests.
+            for node in nodes:
+                call_on_server(node.url, node.sessions.close)
 
 
 def connect(url: str, auth: Any, cookie: str | None = None) -> socketio.Client | Any:

@@ -68,7 +68,10 @@ def site(redis_server: RedisServer) -> Iterator[Site]:
     with run_express(redis_server.url, [SECRET]) as express, run_wsgi(socketio.WSGIApp(sio)) as url:
         built = Site(express, url, redis_server)
         built.reasons = reasons
-        yield built
+        try:
+            yield built
+        finally:
+            sessions.close()  # its listener must not outlive this test's Redis
 
 
 def test_express_issues_a_ticket_that_sessio_redeems_once(site: Site) -> None:

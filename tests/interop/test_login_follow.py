@@ -49,7 +49,7 @@ class Socket:
 
 def serve_sockets(
     store: sessio.sync.Store, fmt: Any, control: sessio.sync.ControlChannel, reasons: list[str]
-) -> socketio.Server:
+) -> tuple[socketio.Server, sessio.sync.SessionSockets]:
     sio = socketio.Server(async_mode="threading")
     sessions = sessio.sync.SessionSockets(sio, store, fmt, require_session=True, control=control)
 
@@ -61,7 +61,7 @@ def serve_sockets(
     def disconnect(sid: str, session: Any, reason: str) -> None:
         reasons.append(reason)
 
-    return sio
+    return sio, sessions
 
 
 def subscribed(server: RedisServer) -> None:
@@ -133,9 +133,12 @@ def django_site(redis_server: RedisServer, reasons: list[str]) -> Iterator[str]:
         if not User.objects.filter(username="ann").exists():
             User.objects.create_user("ann", password="pw")
         store = sessio.sync.DjangoStore()
-        sio = serve_sockets(store, store.format(), control, reasons)
+        sio, sessions = serve_sockets(store, store.format(), control, reasons)
         with run_wsgi(socketio.WSGIApp(sio, WSGIHandler())) as url:
-            yield url
+            try:
+                yield url
+            finally:
+                sessions.close()  # its listener must not outlive this test's Redis
     finally:
         override.disable()
 
@@ -214,7 +217,7 @@ def flask_app(redis_server: RedisServer) -> flask.Flask:
 def test_flask_login_and_logout(redis_server: RedisServer) -> None:
     reasons: list[str] = []
     store = sessio.sync.RedisStore(redis_server.client())
-    sio = serve_sockets(store, formats.flask_session(serializer="json"), store, reasons)
+    sio, sessions = serve_sockets(store, formats.flask_session(serializer="json"), store, reasons)
     http = browser()
     with run_wsgi(socketio.WSGIApp(sio, flask_app(redis_server))) as url:
         anonymous = cookie_pair(http.get(url + "/visit", timeout=TIMEOUT), "session")
@@ -236,3 +239,4 @@ def test_flask_login_and_logout(redis_server: RedisServer) -> None:
             wait_for(lambda: reasons == ["session-revoked"], TIMEOUT, message="the reason")
         finally:
             socket.client.disconnect()
+            sessions.close()

@@ -52,11 +52,15 @@ class SessionSockets:
     disconnect handlers get ``"session-not-found"`` as the reason. Both must be more than 0
     seconds, or None (never).
 
+    A handshake without the session cookie may carry a socket ticket in its ``auth``
+    payload (`issue_ticket`); it is redeemed once and stands for the cookie it was issued for.
+
     Every socket with a stored session joins ``room(session_id)``. When the store has a
-    control channel (`RedisStore`), this server subscribes to it, so that
-    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets. It
-    subscribes at `start`, or at the first connection at the latest, and re-checks every
-    session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
+    control channel (`RedisStore`), or `control` names one (`ManagerChannel`), this
+    server subscribes to it, so that ``disconnect_session`` and `rotate` on any node, and
+    `revoke` and `rotate` from any process, reach its sockets. It subscribes at `start`, or
+    at the first connection at the latest, and re-checks every session it holds each time it
+    (re)subscribes, so a revoke it missed still takes effect.
 
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
