@@ -239,6 +239,8 @@ class AsyncLiveness:
                         if raw:
                             await self._on_message(raw)
             except Exception as error:
+                if self._closed:
+                    return  # closed, and its store went too (a shutdown): nothing is lost
                 # Said once per outage, by type only (a store's error text may name keys or
                 # addresses); the traceback is there for whoever turns DEBUG on.
                 if not lost:
