@@ -28,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "sessio" / "aio"
 TARGET = ROOT / "src" / "sessio" / "sync"
-HAND_WRITTEN = {"_primitives.py"}
+HAND_WRITTEN = {"_primitives.py", "_inbox.py"}
 # Test modules written for the async shell, and the sync twins generated from them.
 TESTS: dict[Path, Path] = {
     ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",
+    ROOT / "tests" / "e2e" / "test_aio_tickets.py": ROOT / "tests" / "e2e" / "test_sync_tickets.py",
 }
 
 RULES: list[tuple[str, str]] = [
@@ -48,6 +49,7 @@ RULES: list[tuple[str, str]] = [
 # Applied to `TESTS` after `RULES`: names only the tests use, each of which must match there.
 TEST_RULES: list[tuple[str, str]] = [
     (r"\b__a(enter|exit)__\b", r"__\1__"),
+    (r"\basynccontextmanager\b", "contextmanager"),
     (r"\baio_support\b", "sync_support"),  # the hand-written twins
     (r"\basync_client\b", "sync_client"),  # servers.py's client factories
     (r"\.await_\(", ".wait("),  # e2e_support.Seen: `await_` is `wait` off the event loop

@@ -105,6 +105,13 @@ class MemoryTable:
             self._drop(key)
             self._sweep(self.clock())
 
+    def take(self, key: str) -> bytes | None:
+        """The live value under `key`, removed in the same step (None if absent)."""
+        with self._lock:
+            value = self._live(key, self.clock())
+            self._drop(key)
+            return value
+
     def compare_and_set(
         self, key: str, expected: bytes | None, value: bytes | None, ttl: float | None
     ) -> tuple[bool, bytes | None]:

@@ -79,6 +79,7 @@ ARGUMENTS: dict[str, Any] = {
     "keys": ["user", "cart"],
     "length": 20_000,
     "limit": 16_384,
+    "late": 12.5,
 }
 
 

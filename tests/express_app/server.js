@@ -16,6 +16,51 @@ const express = require('express')
 const session = require('express-session')
 const { RedisStore } = require('connect-redis')
 const { createClient } = require('redis')
+const crypto = require('node:crypto')
+
+// --- sessio's layouts, as docs/tickets.md and docs/control-channel.md give them ------------
+
+const CONTROL_CHANNEL = 'sessio:control'
+
+// A socket ticket for the session cookie value the request carried.
+async function issueTicket(client, cookieName, cookieValue, ttl = 30) {
+  const ticket = crypto.randomBytes(32).toString('base64url')
+  const key = 'sessioticket' + crypto.createHash('sha256').update(ticket).digest('hex').slice(0, 28)
+  const kept = Math.ceil(ttl) + 60
+  const record = { v: 1, name: cookieName, cookie: cookieValue, expires: Date.now() / 1000 + ttl, _session_expiry: kept }
+  await client.set(key, JSON.stringify(record), { EX: kept })
+  return ticket
+}
+
+function sessionRoom(sessionId) {
+  return 'sessio:' + crypto.createHash('sha256').update(sessionId).digest('hex').slice(0, 32)
+}
+
+// The new id sealed under the old one: an HMAC-SHA256 key stream, and a 16-byte tag.
+function rotateMessage(oldId, newId) {
+  const plain = Buffer.from(newId, 'utf8')
+  const blocks = []
+  for (let i = 0; i * 32 < plain.length; i++) {
+    const info = Buffer.concat([Buffer.from('sessio/rotate/stream/'), Buffer.from([i])])
+    blocks.push(crypto.createHmac('sha256', oldId).update(info).digest())
+  }
+  const stream = Buffer.concat(blocks)
+  const sealed = Buffer.from(plain.map((byte, i) => byte ^ stream[i]))
+  const tag = crypto.createHmac('sha256', oldId).update(Buffer.concat([Buffer.from('sessio/rotate/tag/'), plain])).digest().subarray(0, 16)
+  return JSON.stringify({ v: 1, op: 'rotate', room: sessionRoom(oldId), sealed: sealed.toString('base64url'), tag: tag.toString('base64url') })
+}
+
+function disconnectMessage(sessionId, reason = 'session-revoked') {
+  return JSON.stringify({ v: 1, op: 'disconnect', room: sessionRoom(sessionId), reason })
+}
+
+function requestCookie(req, name) {
+  for (const piece of (req.headers.cookie || '').split(';')) {
+    const at = piece.indexOf('=')
+    if (at > 0 && piece.slice(0, at).trim() === name) return piece.slice(at + 1).trim()
+  }
+  return undefined
+}
 
 function fail(message) {
   process.stderr.write(`express_app: ${message}\n`)
@@ -123,9 +168,33 @@ async function main() {
 
   app.get('/logout', (req, res) => {
     const sid = req.sessionID
-    req.session.destroy((err) => {
+    req.session.destroy(async (err) => {
       if (err) return res.status(500).json({ error: String(err) })
+      // ?publish=1: tell every sessio node, as sessio's revoke does.
+      if (queryString(req, 'publish')) await client.publish(CONTROL_CHANNEL, disconnectMessage(sid))
       res.json({ sid, destroyed: true })
+    })
+  })
+
+  // A socket ticket for this request's session (the cookie as the request carried it).
+  app.get('/ticket', async (req, res) => {
+    if (req.session.user === undefined) return res.status(401).json({ error: 'not logged in' })
+    const ticket = await issueTicket(client, 'connect.sid', requestCookie(req, 'connect.sid'))
+    res.json({ ticket })
+  })
+
+  // A login that regenerates the session, then tells sessio's nodes to follow.
+  app.get('/regenerate', (req, res) => {
+    const user = queryString(req, 'user')
+    const old = req.sessionID
+    req.session.regenerate((err) => {
+      if (err) return res.status(500).json({ error: String(err) })
+      req.session.user = user
+      req.session.save(async (err) => {
+        if (err) return res.status(500).json({ error: String(err) })
+        await client.publish(CONTROL_CHANNEL, rotateMessage(old, req.sessionID))
+        res.json({ old, sid: req.sessionID })
+      })
     })
   })
 

@@ -447,6 +447,12 @@ class DjangoFileStore:
     def ttl(self, key: str) -> float | None:
         return None
 
+    def take(self, key: str) -> bytes | None:
+        with self._lock:
+            current = self.get(key)
+            self.delete(key)
+            return current
+
 
 class _UrlConf:
     """A ROOT_URLCONF object: Django takes any object with ``urlpatterns``."""

@@ -8,6 +8,7 @@ from .async_redis_manager import AsyncRedisManager as AsyncRedisManager
 from .async_server import AsyncServer as AsyncServer
 from .async_simple_client import AsyncSimpleClient as AsyncSimpleClient
 from .client import Client as Client
+from .kombu_manager import KombuManager as KombuManager
 from .manager import Manager as Manager
 from .middleware import Middleware as Middleware
 from .middleware import WSGIApp as WSGIApp
@@ -29,6 +30,7 @@ __all__ = [
     "AsyncSimpleClient",
     "Client",
     "ClientNamespace",
+    "KombuManager",
     "Manager",
     "Middleware",
     "Namespace",

@@ -13,7 +13,7 @@ fenced, logged on the ``sessio`` logger, and the loop goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
 import socketio
@@ -21,7 +21,7 @@ import socketio
 from sessio.aio._primitives import AsyncWakeup, ThreadLock
 from sessio.aio._session import AsyncSession, call_store
 from sessio.aio.stores._protocol import ControlChannel, Store
-from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, decode_control
+from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Rotate, decode_control
 from sessio.core._intervals import Interval
 from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import session_room
@@ -64,6 +64,11 @@ class AsyncLiveness:
         self._started = False
         self._closed = False
         self._wakeup = AsyncWakeup(sio.eio.create_event())
+        #: The channel this node follows and publishes on: the store's, unless the owner
+        #: names another (a client manager's, `AsyncManagerChannel`).
+        self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
+        #: What a `Rotate` message is handed to (the owner's rotation, `sessio.aio._rotate`).
+        self.on_rotate: Callable[[Rotate], Awaitable[None]] | None = None
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -93,6 +98,24 @@ class AsyncLiveness:
         """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
         with self._lock:
             return self._registry.take_reason(key, default)
+
+    def session_id_in(self, room: str) -> str | None:
+        """The id of the session whose room is `room`, if this node holds it."""
+        with self._lock:
+            return self._registry.session_id_in(room)
+
+    def sockets_in(self, room: str) -> list[Socket]:
+        """This node's sockets in session room `room`."""
+        with self._lock:
+            return self._registry.sockets_in(room)
+
+    def move(self, key: Socket, session: AsyncSession) -> bool:
+        """Socket `key` now holds `session` in place of its old one; False once it left."""
+        if session.id is None:
+            return False
+        now = self.clock()
+        with self._lock:
+            return self._registry.move(key, session, session.id, now)
 
     def counts(self) -> dict[str, int]:
         """How many rows each of this node's tables holds (all 0 once every socket left)."""
@@ -179,8 +202,8 @@ class AsyncLiveness:
             if self._started or self._closed:
                 return
             self._started = True
-        if isinstance(self.store, ControlChannel):
-            self.sio.start_background_task(self._listen, self.store)
+        if self.control is not None:
+            self.sio.start_background_task(self._listen, self.control)
         if self.revalidate_every.seconds is not None:
             self.sio.start_background_task(self._revalidate_periodically)
 
@@ -220,6 +243,8 @@ class AsyncLiveness:
                         if raw:
                             await self._on_message(raw)
             except Exception as error:
+                if self._closed:
+                    return  # closed, and its store went too (a shutdown): nothing is lost
                 # Said once per outage, by type only (a store's error text may name keys or
                 # addresses); the traceback is there for whoever turns DEBUG on.
                 if not lost:
@@ -241,9 +266,13 @@ class AsyncLiveness:
             )
             return
         try:
-            await self.disconnect_local(message.room, message.reason)
+            if isinstance(message, Rotate):
+                if self.on_rotate is not None:
+                    await self.on_rotate(message)
+            else:
+                await self.disconnect_local(message.room, message.reason)
         except Exception:
-            logger.exception("control channel: a disconnect failed")
+            logger.exception("control channel: a %s failed", type(message).__name__.lower())
 
     async def close(self) -> None:
         """Stop the control-channel listener (within ~1 s) and the revalidation timer (at once)."""

@@ -15,7 +15,9 @@ from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
 from sessio.aio._ownership import dropped, install, install_all
 from sessio.aio._primitives import maybe_await
-from sessio.aio._session import AsyncSession, call_store, open_session
+from sessio.aio._rotate import AsyncRotation, rotate
+from sessio.aio._session import AsyncSession, call_store
+from sessio.aio._tickets import issue_ticket, open_handshake
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
@@ -51,11 +53,15 @@ class AsyncSessionSockets:
     disconnect handlers get ``"session-not-found"`` as the reason. Both must be more than 0
     seconds, or None (never).
 
+    A handshake without the session cookie may carry a socket ticket in its ``auth``
+    payload (`issue_ticket`); it is redeemed once and stands for the cookie it was issued for.
+
     Every socket with a stored session joins ``room(session_id)``. When the store has a
-    control channel (`RedisStore`), this server subscribes to it, so that
-    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets. It
-    subscribes at `start`, or at the first connection at the latest, and re-checks every
-    session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
+    control channel (`RedisStore`), or `control` names one (`AsyncManagerChannel`), this
+    server subscribes to it, so that ``disconnect_session`` and `rotate` on any node, and
+    `revoke` and `rotate` from any process, reach its sockets. It subscribes at `start`, or
+    at the first connection at the latest, and re-checks every session it holds each time it
+    (re)subscribes, so a revoke it missed still takes effect.
 
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
@@ -72,6 +78,7 @@ class AsyncSessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        control: ControlChannel | None = None,
     ) -> None:
         self.store = store
         self.fmt = fmt
@@ -83,6 +90,8 @@ class AsyncSessionSockets:
         self._installed: set[str] = set()
         self._server: socketio.AsyncServer | None = None
         self._bound: AsyncLiveness | None = None
+        self._moves: AsyncRotation | None = None
+        self._control = control
         self._host: Host | None
         # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
         # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
@@ -99,6 +108,10 @@ class AsyncSessionSockets:
         self._bound = AsyncLiveness(
             server, self.store, self.clock, self.touch_every, self.revalidate_every
         )
+        if self._control is not None:
+            self._bound.control = self._control
+        self._moves = AsyncRotation(server, self._bound, self.store, self.fmt, self.clock)
+        self._bound.on_rotate = self._moves.on_message
         install_all(self)
 
     @property
@@ -115,6 +128,12 @@ class AsyncSessionSockets:
         if self._bound is None:
             raise RuntimeError(f"{self.sio!r} has no liveness")  # self.sio raises why first
         return self._bound
+
+    @property
+    def _rotation(self) -> AsyncRotation:
+        if self._moves is None:
+            raise RuntimeError(f"{self.sio!r} has no rotation")  # self.sio raises why first
+        return self._moves
 
     # -- registration -------------------------------------------------------------------
 
@@ -160,7 +179,7 @@ class AsyncSessionSockets:
             # on reaches it (and one published earlier is in the store the read sees).
             self._liveness.start()
             key = (namespace, sid)
-            opened = await self._open(environ)
+            opened = await self._open(environ, auth)
             if not self._still_there(key):
                 # The client left during the read. python-socketio calls no disconnect
                 # handler for a socket that never finished connecting; False makes it drop
@@ -254,9 +273,9 @@ class AsyncSessionSockets:
 
     # -- sessions -----------------------------------------------------------------------
 
-    async def _open(self, environ: Mapping[str, Any]) -> AsyncSession | Failure:
-        cookie_header = environ.get("HTTP_COOKIE")
-        return await open_session(cookie_header, self.store, self.fmt, clock=self.clock)
+    async def _open(self, environ: dict[str, Any], auth: Any = None) -> AsyncSession | Failure:
+        # The handshake's cookie, else a ticket in `auth` (`sessio.aio._tickets`).
+        return await open_handshake(environ, auth, self.store, self.fmt, self.clock)
 
     def session(self, sid: str, namespace: str = "/") -> AsyncSession | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""
@@ -290,6 +309,28 @@ class AsyncSessionSockets:
         if write.value is not None:
             await call_store(self.store.set, write.key, write.value, write.ttl, doing="create")
         return plan.minted
+
+    async def issue_ticket(self, cookie_value: str, ttl: float = 30) -> str:
+        """`sessio.aio.issue_ticket` with this server's store, format and clock."""
+        return await issue_ticket(self.store, self.fmt, cookie_value, ttl, clock=self.clock)
+
+    async def rotate(self, old_session_id: str, new_session_id: str) -> None:
+        """Move every socket of `old_session_id`, here and on every node, to `new_session_id`.
+
+        Without a disconnect: their handlers get the new session from their next event on.
+        A node where the new session cannot be opened disconnects its sockets of the old one
+        with the failure's code (``session-not-found``).
+        """
+        try:
+            await self._rotation.move(old_session_id, new_session_id)
+        finally:
+            await rotate(
+                self.store,
+                self.fmt,
+                old_session_id,
+                new_session_id,
+                control=self._liveness.control,
+            )
 
     def start(self) -> None:
         """Subscribe to the store's control channel and start the revalidation timer now.
@@ -334,6 +375,6 @@ class AsyncSessionSockets:
             await self._liveness.disconnect_local(room, reason)
         finally:
             # Other nodes are told even if something here went wrong.
-            if isinstance(self.store, ControlChannel):
+            if self._liveness.control is not None:
                 message = encode_control(Disconnect(room, reason))
-                await call_store(self.store.publish, CONTROL_CHANNEL, message)
+                await call_store(self._liveness.control.publish, CONTROL_CHANNEL, message)

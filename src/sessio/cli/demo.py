@@ -20,7 +20,8 @@ import socketio
 
 from sessio import formats
 from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore, open_session
-from sessio.core import Failure
+from sessio.core import Failure, parse_cookie_header
+from sessio.errors import SessionError
 
 __all__ = ["build_app", "main", "play"]
 
@@ -59,6 +60,15 @@ def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
             minted = await sessions.create({"user": user})
             headers.append((b"set-cookie", f"{minted.cookie}; Path=/; HttpOnly".encode()))
             status, body = 200, {"user": user}
+        elif scope["path"] == "/ticket":
+            # A socket ticket for a client whose socket cannot carry the cookie (another
+            # site, a native app): `io(url, {auth: (cb) => fetch("/ticket")...})`.
+            cookie = b", ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
+            value = parse_cookie_header(cookie).get(sessions.fmt.key, "")
+            try:
+                status, body = 200, {"ticket": await sessions.issue_ticket(value)}
+            except SessionError as error:
+                status, body = 401, {"error": error.code}
         elif scope["path"] == "/whoami":
             cookie = b", ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
             opened = await open_session(cookie, sessions.store, sessions.fmt, clock=sessions.clock)
@@ -114,9 +124,19 @@ async def play(url: str, out: Callable[[str], None] = print) -> bool:
     counts = [await client.call("count", 1, timeout=5) for _ in range(3)]
     out(f"WS    -> count x3, acks {counts}")
     await client.disconnect()
+    # A client whose cookie cannot reach the socket server: a ticket, in the auth payload.
+    status, ticket, _ = await _get(f"{url}/ticket", cookie)
+    out(f"HTTP  GET /ticket -> {status} (a single-use ticket, 30 s)")
+    client = socketio.AsyncClient()
+    await client.connect(url, auth=ticket, transports=["websocket"])
+    ticketed = await client.call("count", 0, timeout=5)
+    out(f"WS    connected with the ticket and no cookie; count -> {ticketed}")
+    await client.disconnect()
     status, body, _ = await _get(f"{url}/whoami", cookie)
     out(f"HTTP  GET /whoami -> {status} {body}")
-    return greeting == "hello, alice" and body.get("session", {}).get("count") == 3
+    return (
+        greeting == "hello, alice" and body.get("session", {}).get("count") == 3 and ticketed == 3
+    )
 
 
 async def _run(serve: bool, port: int | None) -> int:

@@ -31,6 +31,8 @@ FailureCode = Literal[
     "unserializable",
     "conflict",
     "not-connected",
+    "bad-ticket",
+    "ticket-expired",
 ]
 
 __all__ = ["Failure", "FailureCode", "id_tag", "redact_key"]
@@ -203,6 +205,31 @@ class Failure:
             "conflict",
             f"the stored session changed since this socket loaded it, on the keys this save "
             f"also changes ({names}); reload() and decide, or save() without strict.",
+        )
+
+    @classmethod
+    def bad_ticket(cls, why: str) -> Failure:
+        """The handshake's socket ticket is not one sessio issued, or no longer redeemable.
+
+        Forged, malformed, already used and unknown tickets all get this one code (and the
+        client only the code): which of them it was would tell an attacker who tries tickets
+        whether one was ever valid, and a client's remedy is the same, a fresh ticket.
+        """
+        return cls(
+            "bad-ticket",
+            f"the socket ticket cannot be redeemed: {why}. A ticket is good for one connect: "
+            "fetch a fresh one from the web app before each (re)connect (socket.io's `auth` "
+            "can be a callback).",
+        )
+
+    @classmethod
+    def ticket_expired(cls, late: float) -> Failure:
+        """The ticket was issued, and is unused, but its lifetime ended `late` seconds ago."""
+        return cls(
+            "ticket-expired",
+            f"the socket ticket expired {late:.1f} s before the connect: fetch it right "
+            "before connecting, raise `ttl=` if the client needs longer, and check that the "
+            "web app's and the socket server's clocks agree.",
         )
 
     @classmethod

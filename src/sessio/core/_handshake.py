@@ -9,7 +9,7 @@ from sessio.core._stored import StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
 from sessio.core.formats._base import Format, StoreFormat
 
-__all__ = ["MAX_COOKIE_HEADER", "Verdict", "decode_stored", "resolve"]
+__all__ = ["MAX_COOKIE_HEADER", "Verdict", "decode_stored", "resolve", "resolve_value"]
 
 Verdict = SessionRef | ClientSession | Failure
 
@@ -34,6 +34,18 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
     value = find_cookie(header, fmt.key)
     if value is None:
         return Failure.no_cookie(fmt.key, parse_cookie_header(header))
+    return resolve_value(value, fmt, now)
+
+
+def resolve_value(value: str, fmt: Format, now: float) -> Verdict:
+    """`resolve` for the value of `fmt`'s cookie itself (unquoted), found by other means.
+
+    A socket ticket names a cookie value rather than a header (`sessio.core._tickets`): from
+    here on it is judged exactly as if the browser had sent it. A value longer than
+    `MAX_COOKIE_HEADER` is ``malformed-cookie``.
+    """
+    if len(value) > MAX_COOKIE_HEADER:
+        return Failure.header_too_long(fmt.key, len(value), MAX_COOKIE_HEADER)
     try:
         verdict = fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash

@@ -109,6 +109,22 @@ class Registry(Generic[S]):
         session_id = self._by_room.get(room)
         return [] if session_id is None else sorted(self._members.get(session_id, ()))
 
+    def session_id_in(self, room: str) -> str | None:
+        """The id of the session whose room is `room`, if sockets here hold it."""
+        return self._by_room.get(room)
+
+    def move(self, key: Socket, session: S, session_id: str, now: float) -> bool:
+        """Socket `key` now holds `session` (id `session_id`), in place of what it held.
+
+        One step, for a rotation: the old session's rows go with its last socket, the new
+        one's start with its first. False (and nothing changes) once `key` has left.
+        """
+        if key not in self._sessions:
+            return False
+        self.release(key)
+        self.hold(key, session, session_id, now)
+        return True
+
     def held(self) -> list[tuple[str, S]]:
         """Each session id with sockets here, with the session object of one of them."""
         found: list[tuple[str, S]] = []

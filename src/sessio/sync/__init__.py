@@ -2,7 +2,10 @@
 """A shell of sessio: `SessionSockets` over ``socketio.Server``, and its stores.
 
 `open_session` opens the session a ``Cookie`` header carries, for code that is not a socket
-handler (an HTTP route beside the socket.io server).
+handler (an HTTP route beside the socket.io server). For web workers: `issue_ticket` (a
+socket ticket, where the cookie cannot reach the socket server), `revoke` (logout) and
+`rotate` (a login changed the session id), the last two over the store's control channel or
+an `ManagerChannel`.
 
 ``RedisStore`` (the ``sessio[redis]`` extra) and ``DjangoStore`` (a configured Django) are
 imported when first asked for, so that ``import sessio.sync`` needs neither.
@@ -10,9 +13,12 @@ imported when first asked for, so that ``import sessio.sync`` needs neither.
 
 from typing import TYPE_CHECKING
 
+from sessio.sync._manager_channel import ManagerChannel
 from sessio.sync._revoke import revoke
+from sessio.sync._rotate import rotate
 from sessio.sync._session import Session, open_session
 from sessio.sync._sockets import SessionNamespace, SessionSockets
+from sessio.sync._tickets import issue_ticket
 from sessio.sync.stores import ControlChannel, MemoryStore, Store
 
 if TYPE_CHECKING:
@@ -21,13 +27,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ControlChannel",
+    "ManagerChannel",
     "MemoryStore",
     "Session",
     "SessionNamespace",
     "SessionSockets",
     "Store",
+    "issue_ticket",
     "open_session",
     "revoke",
+    "rotate",
 ]
 
 

@@ -19,7 +19,7 @@ from contextlib import closing
 
 import socketio
 
-from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, decode_control
+from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Rotate, decode_control
 from sessio.core._intervals import Interval
 from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import session_room
@@ -65,6 +65,11 @@ class Liveness:
         self._started = False
         self._closed = False
         self._wakeup = Wakeup(sio.eio.create_event())
+        #: The channel this node follows and publishes on: the store's, unless the owner
+        #: names another (a client manager's, `ManagerChannel`).
+        self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
+        #: What a `Rotate` message is handed to (the owner's rotation, `sessio.sync._rotate`).
+        self.on_rotate: Callable[[Rotate], None] | None = None
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -94,6 +99,24 @@ class Liveness:
         """Why sessio disconnected socket `key` (`default` if it did not); forgets it."""
         with self._lock:
             return self._registry.take_reason(key, default)
+
+    def session_id_in(self, room: str) -> str | None:
+        """The id of the session whose room is `room`, if this node holds it."""
+        with self._lock:
+            return self._registry.session_id_in(room)
+
+    def sockets_in(self, room: str) -> list[Socket]:
+        """This node's sockets in session room `room`."""
+        with self._lock:
+            return self._registry.sockets_in(room)
+
+    def move(self, key: Socket, session: Session) -> bool:
+        """Socket `key` now holds `session` in place of its old one; False once it left."""
+        if session.id is None:
+            return False
+        now = self.clock()
+        with self._lock:
+            return self._registry.move(key, session, session.id, now)
 
     def counts(self) -> dict[str, int]:
         """How many rows each of this node's tables holds (all 0 once every socket left)."""
@@ -180,8 +203,8 @@ class Liveness:
             if self._started or self._closed:
                 return
             self._started = True
-        if isinstance(self.store, ControlChannel):
-            self.sio.start_background_task(self._listen, self.store)
+        if self.control is not None:
+            self.sio.start_background_task(self._listen, self.control)
         if self.revalidate_every.seconds is not None:
             self.sio.start_background_task(self._revalidate_periodically)
 
@@ -221,6 +244,8 @@ class Liveness:
                         if raw:
                             self._on_message(raw)
             except Exception as error:
+                if self._closed:
+                    return  # closed, and its store went too (a shutdown): nothing is lost
                 # Said once per outage, by type only (a store's error text may name keys or
                 # addresses); the traceback is there for whoever turns DEBUG on.
                 if not lost:
@@ -242,9 +267,13 @@ class Liveness:
             )
             return
         try:
-            self.disconnect_local(message.room, message.reason)
+            if isinstance(message, Rotate):
+                if self.on_rotate is not None:
+                    self.on_rotate(message)
+            else:
+                self.disconnect_local(message.room, message.reason)
         except Exception:
-            logger.exception("control channel: a disconnect failed")
+            logger.exception("control channel: a %s failed", type(message).__name__.lower())
 
     def close(self) -> None:
         """Stop the control-channel listener (within ~1 s) and the revalidation timer (at once)."""

@@ -21,7 +21,9 @@ from sessio.sync._liveness import Liveness
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
 from sessio.sync._ownership import dropped, install, install_all
 from sessio.sync._primitives import maybe_await
-from sessio.sync._session import Session, call_store, open_session
+from sessio.sync._rotate import Rotation, rotate
+from sessio.sync._session import Session, call_store
+from sessio.sync._tickets import issue_ticket, open_handshake
 from sessio.sync.stores._protocol import ControlChannel, Store
 
 __all__ = ["SessionNamespace", "SessionSockets"]
@@ -52,11 +54,15 @@ class SessionSockets:
     disconnect handlers get ``"session-not-found"`` as the reason. Both must be more than 0
     seconds, or None (never).
 
+    A handshake without the session cookie may carry a socket ticket in its ``auth``
+    payload (`issue_ticket`); it is redeemed once and stands for the cookie it was issued for.
+
     Every socket with a stored session joins ``room(session_id)``. When the store has a
-    control channel (`RedisStore`), this server subscribes to it, so that
-    ``disconnect_session`` on any node, and `revoke` from any process, reach its sockets. It
-    subscribes at `start`, or at the first connection at the latest, and re-checks every
-    session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
+    control channel (`RedisStore`), or `control` names one (`ManagerChannel`), this
+    server subscribes to it, so that ``disconnect_session`` and `rotate` on any node, and
+    `revoke` and `rotate` from any process, reach its sockets. It subscribes at `start`, or
+    at the first connection at the latest, and re-checks every session it holds each time it
+    (re)subscribes, so a revoke it missed still takes effect.
 
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
@@ -73,6 +79,7 @@ class SessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        control: ControlChannel | None = None,
     ) -> None:
         self.store = store
         self.fmt = fmt
@@ -84,6 +91,8 @@ class SessionSockets:
         self._installed: set[str] = set()
         self._server: socketio.Server | None = None
         self._bound: Liveness | None = None
+        self._moves: Rotation | None = None
+        self._control = control
         self._host: Host | None
         # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
         # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
@@ -100,6 +109,10 @@ class SessionSockets:
         self._bound = Liveness(
             server, self.store, self.clock, self.touch_every, self.revalidate_every
         )
+        if self._control is not None:
+            self._bound.control = self._control
+        self._moves = Rotation(server, self._bound, self.store, self.fmt, self.clock)
+        self._bound.on_rotate = self._moves.on_message
         install_all(self)
 
     @property
@@ -116,6 +129,12 @@ class SessionSockets:
         if self._bound is None:
             raise RuntimeError(f"{self.sio!r} has no liveness")  # self.sio raises why first
         return self._bound
+
+    @property
+    def _rotation(self) -> Rotation:
+        if self._moves is None:
+            raise RuntimeError(f"{self.sio!r} has no rotation")  # self.sio raises why first
+        return self._moves
 
     # -- registration -------------------------------------------------------------------
 
@@ -161,7 +180,7 @@ class SessionSockets:
             # on reaches it (and one published earlier is in the store the read sees).
             self._liveness.start()
             key = (namespace, sid)
-            opened = self._open(environ)
+            opened = self._open(environ, auth)
             if not self._still_there(key):
                 # The client left during the read. python-socketio calls no disconnect
                 # handler for a socket that never finished connecting; False makes it drop
@@ -255,9 +274,9 @@ class SessionSockets:
 
     # -- sessions -----------------------------------------------------------------------
 
-    def _open(self, environ: Mapping[str, Any]) -> Session | Failure:
-        cookie_header = environ.get("HTTP_COOKIE")
-        return open_session(cookie_header, self.store, self.fmt, clock=self.clock)
+    def _open(self, environ: dict[str, Any], auth: Any = None) -> Session | Failure:
+        # The handshake's cookie, else a ticket in `auth` (`sessio.sync._tickets`).
+        return open_handshake(environ, auth, self.store, self.fmt, self.clock)
 
     def session(self, sid: str, namespace: str = "/") -> Session | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""
@@ -291,6 +310,28 @@ class SessionSockets:
         if write.value is not None:
             call_store(self.store.set, write.key, write.value, write.ttl, doing="create")
         return plan.minted
+
+    def issue_ticket(self, cookie_value: str, ttl: float = 30) -> str:
+        """`sessio.sync.issue_ticket` with this server's store, format and clock."""
+        return issue_ticket(self.store, self.fmt, cookie_value, ttl, clock=self.clock)
+
+    def rotate(self, old_session_id: str, new_session_id: str) -> None:
+        """Move every socket of `old_session_id`, here and on every node, to `new_session_id`.
+
+        Without a disconnect: their handlers get the new session from their next event on.
+        A node where the new session cannot be opened disconnects its sockets of the old one
+        with the failure's code (``session-not-found``).
+        """
+        try:
+            self._rotation.move(old_session_id, new_session_id)
+        finally:
+            rotate(
+                self.store,
+                self.fmt,
+                old_session_id,
+                new_session_id,
+                control=self._liveness.control,
+            )
 
     def start(self) -> None:
         """Subscribe to the store's control channel and start the revalidation timer now.
@@ -335,6 +376,6 @@ class SessionSockets:
             self._liveness.disconnect_local(room, reason)
         finally:
             # Other nodes are told even if something here went wrong.
-            if isinstance(self.store, ControlChannel):
+            if self._liveness.control is not None:
                 message = encode_control(Disconnect(room, reason))
-                call_store(self.store.publish, CONTROL_CHANNEL, message)
+                call_store(self._liveness.control.publish, CONTROL_CHANNEL, message)

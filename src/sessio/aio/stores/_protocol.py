@@ -34,6 +34,14 @@ class Store(Protocol):
         """Seconds until `key` expires; None when it has no expiry or is absent."""
         ...
 
+    async def take(self, key: str) -> bytes | None:
+        """Atomically: the bytes under `key` (None if absent), and `key` removed.
+
+        Of two callers that take one key at once, on one node or on two, exactly one gets
+        the bytes: socket tickets are single-use by this.
+        """
+        ...
+
 
 @runtime_checkable
 class ControlChannel(Protocol):

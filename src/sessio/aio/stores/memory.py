@@ -31,6 +31,10 @@ class MemoryStore:
         """Remove `key`."""
         self.table.delete(key)
 
+    async def take(self, key: str) -> bytes | None:
+        """The bytes under `key`, removed in the same step (see `Store.take`)."""
+        return self.table.take(key)
+
     async def compare_and_set(
         self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
     ) -> tuple[bool, bytes | None]:

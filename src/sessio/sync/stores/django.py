@@ -85,6 +85,15 @@ class DjangoStore:
         """Save `value` only if the session is `expected` (how atomic: docs/stores.md)."""
         return _django(self._compare_and_set, key, expected, value, ttl)
 
+    def take(self, key: str) -> bytes | None:
+        """Session `key` as `get` reads it, deleted in the same step.
+
+        Atomic against every other sessio caller as compare-and-set is (docs/stores.md): in
+        a transaction with the row locked on the ``db`` family, under a lock in this process
+        on the other engines.
+        """
+        return _django(self._take, key)
+
     def ttl(self, key: str) -> float | None:
         """Seconds session `key` has left; None when it is absent.
 
@@ -164,6 +173,14 @@ class DjangoStore:
             except (CreateError, UpdateError):
                 # Another process created or removed the session between our read and save.
                 return False, self._read(key)
+
+    def _take(self, key: str) -> bytes | None:
+        lock = _KEY_LOCKS.hold(self._lock_name(key))
+        with lock, _recycled_connections(), self._row_locked(key):
+            current = self._read(key)
+            if current is not None:
+                self._remove(key)
+            return current
 
     def _ttl(self, key: str) -> float | None:
         with _recycled_connections():

@@ -32,6 +32,10 @@ class MemoryStore:
         """Remove `key`."""
         self.table.delete(key)
 
+    def take(self, key: str) -> bytes | None:
+        """The bytes under `key`, removed in the same step (see `Store.take`)."""
+        return self.table.take(key)
+
     def compare_and_set(
         self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
     ) -> tuple[bool, bytes | None]:

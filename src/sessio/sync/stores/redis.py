@@ -11,7 +11,7 @@ import redis
 
 from sessio.core._control import SUBSCRIBED
 
-__all__ = ["COMPARE_AND_SET", "RedisStore"]
+__all__ = ["COMPARE_AND_SET", "TAKE", "RedisStore"]
 
 # KEYS[1]: the key. ARGV[1]: "1" when a value is expected, "0" when the key must be absent;
 # ARGV[2]: the expected bytes; ARGV[3]: "1" to write ARGV[4], "0" to delete the key;
@@ -41,6 +41,17 @@ else
   redis.call('SET', KEYS[1], ARGV[4], 'EX', ARGV[5])
 end
 return {1}
+"""
+
+# GETDEL as a script: one atomic step on every Redis version sessio supports (GETDEL itself
+# needs 6.2), and on a cluster, since it names one key.
+TAKE = """\
+local value = redis.call('GET', KEYS[1])
+if value then
+  redis.call('DEL', KEYS[1])
+  return value
+end
+return nil
 """
 
 
@@ -74,6 +85,7 @@ class RedisStore:
         # EVALSHA, with the script loaded and the call repeated on NOSCRIPT (after a restart
         # or a failover the server has forgotten it).
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        self._take = client.register_script(TAKE)
         # The cluster node that last took a control-channel publish or subscription.
         self._control_node: str | None = None
 
@@ -108,6 +120,10 @@ class RedisStore:
         if reply[0] == 1:
             return True, value
         return False, _bytes(reply[1]) if len(reply) > 1 else None
+
+    def take(self, key: str) -> bytes | None:
+        """The bytes under `key`, deleted in the same step (one script: `TAKE`)."""
+        return _bytes(self._take(keys=[self.key_prefix + key]))
 
     def ttl(self, key: str) -> float | None:
         """Seconds until `key` expires; None when it has no expiry or is absent."""
