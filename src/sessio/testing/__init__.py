@@ -11,7 +11,7 @@ that wait for events, sessions minted straight into a store, real servers on fre
         client.connect(url, cookie=web)                 # or cookie=cookie_header(web)
         assert client.call("whoami") == "alice"
         web.post("/logout")
-        assert client.wait_disconnect() == "io server disconnect"
+        assert client.wait_disconnect() == "server disconnect"
 
 The pytest plugin (``sessio.testing.plugin``, registered when sessio is installed) adds the
 fixtures ``sessio_serve`` (serve an app for the test), ``sessio_client`` (connected

@@ -145,7 +145,7 @@ class SocketClient(socketio.Client):
     def wait_disconnect(self, namespace: str = "/", timeout: float = TIMEOUT) -> str:
         """Wait until the client is disconnected from `namespace`; the client's reason.
 
-        The reason is python-socketio's: ``"io server disconnect"`` when the server dropped
+        The reason is python-socketio's: ``"server disconnect"`` when the server dropped
         the socket (a logout), ``"transport close"``, ... The reason sessio gave the
         server's disconnect handler is `watch_disconnects`'s.
         """
