@@ -89,14 +89,14 @@ def test_metrics_off_leave_the_store_as_it_is() -> None:
 
 
 def test_metrics_on_time_the_store_through_a_wrapper() -> None:
-    app = App(MemoryStore())
-    wrapped = app.sessions.store
+    store = MemoryStore()
+    wrapped = App(store).sessions.store
     assert isinstance(wrapped, MeteredStore)
-    assert wrapped.store is app.raw
     assert "MemoryStore" in repr(wrapped)
     # The wrapper hands through what it does not time (a store's own attributes).
     forwarded: Any = wrapped
-    assert forwarded.table is app.raw.table
+    assert forwarded.table is store.table
+    assert wrapped.store is store
 
 
 def test_connect_outcomes(app: tuple[App, str]) -> None:
