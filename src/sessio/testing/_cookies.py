@@ -61,7 +61,8 @@ def cookie_header(client: Any, *names: str) -> str:
 
 def _pairs(client: Any) -> Iterator[tuple[str, str]]:
     if isinstance(client, SimpleCookie):
-        yield from ((morsel.key, morsel.coded_value) for morsel in client.values())
+        # An emptied morsel's coded value is '""': judge emptiness by the value itself.
+        yield from ((m.key, m.coded_value if m.value else "") for m in client.values())
         return
     if isinstance(client, CookieJar):
         yield from _jar(client)
