@@ -40,22 +40,22 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def greet(sessions: Any) -> None:
+def greet(sessions: SessionSockets) -> None:
     """The handlers under test: whoami reads the session, visit writes it."""
 
     @sessions.on("connect")
-    def connect(err: Failure | None, sid: str, session: Any) -> bool:
+    def connect(err: Failure | None, sid: str, session: Session | None) -> bool:
         return err is None
 
     @sessions.on("whoami")
-    def whoami(sid: str, session: Any) -> Any:
+    def whoami(sid: str, session: Session) -> Any:
         return session.get("user")
 
 
 def test_flask_cookie_session() -> None:
     app = flask_app()
     sio = socketio.Server(async_mode="threading")
-    greet(SessionSockets(sio, MemoryStore(), formats.flask(app.secret_key)))
+    greet(SessionSockets(sio, MemoryStore(), formats.flask(SECRET)))
 
     web = app.test_client()
     web.post("/login", data={"user": "alice"})
@@ -67,7 +67,7 @@ def test_flask_cookie_session() -> None:
 def test_flask_socketio_test_client() -> None:
     app = flask_app()
     ext = flask_socketio.SocketIO(app, async_mode="threading")
-    sessions = SessionSockets(ext.server, MemoryStore(), formats.flask(app.secret_key))
+    sessions = SessionSockets(ext.server, MemoryStore(), formats.flask(SECRET))
     greet(sessions)
 
     web = app.test_client()
@@ -183,7 +183,7 @@ FORMATS: dict[str, StoreFormat] = {
     "flask-session": formats.flask_session(),
     "flask-session signed": formats.flask_session(SECRET, use_signer=True),
     "django db": formats.django_native(),
-    "aiohttp redis": formats.aiohttp("redis"),  # type: ignore[dict-item]
+    "aiohttp redis": formats.aiohttp("redis"),
 }
 
 
