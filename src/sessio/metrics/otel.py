@@ -28,83 +28,80 @@ instrument                              kind             attributes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from opentelemetry import metrics as otel
-from opentelemetry.metrics import MeterProvider
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 from sessio import __version__
-from sessio.metrics import ConnectOutcome, Metrics, RevalidationOutcome, SaveKind
+from sessio.metrics._tally import Tally
 
 __all__ = ["OtelMetrics"]
 
+# instrument: (the Tally table it reads, its unit, its description, its attribute names)
+COUNTERS = {
+    "sessio.connects": ("connects", "{connection}", "Socket.IO connects, by how they ended"),
+    "sessio.saves": ("saves", "{save}", "session.save() calls, by how they ended"),
+    "sessio.touches": ("touches", "{touch}", "Rolling-expiry touches, by how they ended"),
+    "sessio.save.retries": ("save_retries", "{retry}", "Compare-and-sets refused: a rival won"),
+    "sessio.revalidations": ("revalidations", "{check}", "Checks that a session still exists"),
+    "sessio.disconnects": ("disconnects", "{socket}", "Sockets sessio disconnected, by reason"),
+    "sessio.control.messages": ("control_messages", "{message}", "Control messages received"),
+    "sessio.control.outages": ("control_channel_outages", "{outage}", "Subscriptions lost"),
+}
+ATTRIBUTES = {
+    "connects": ("namespace", "outcome", "code"),
+    "saves": ("outcome",),
+    "touches": ("outcome",),
+    "save_retries": ("kind",),
+    "revalidations": ("outcome",),
+    "disconnects": ("namespace", "reason"),
+    "control_messages": ("kind",),
+    "control_channel_outages": (),
+    "sockets_with_session": ("namespace",),
+    "control_channel_up": (),
+}
 
-class OtelMetrics(Metrics):
-    """Records what sessio does with OpenTelemetry instruments from one meter (``sessio``)."""
+
+class OtelMetrics(Tally):
+    """sessio's counts as OpenTelemetry instruments of one meter (``sessio``).
+
+    Counting is a dict update (`Tally`); counters, the sockets count and the channel's state
+    are observable instruments, read when the SDK collects. Store latency is a histogram,
+    recorded as it happens (OpenTelemetry has no observable histogram).
+    """
 
     def __init__(self, meter_provider: MeterProvider | None = None) -> None:
+        super().__init__()
         meter = otel.get_meter("sessio", __version__, meter_provider)
-        self.connects = meter.create_counter(
-            "sessio.connects", "{connection}", "Socket.IO connects, by how they ended"
+        for name, (table, unit, about) in COUNTERS.items():
+            meter.create_observable_counter(name, [self._reader(table)], unit, about)
+        meter.create_observable_up_down_counter(
+            "sessio.sockets_with_session",
+            [self._reader("sockets_with_session")],
+            "{socket}",
+            "Sockets that hold a session",
         )
-        self.store_duration = meter.create_histogram(
+        meter.create_observable_gauge(
+            "sessio.control.up",
+            [self._reader("control_channel_up")],
+            "1",
+            "1 while the control-channel subscription is live",
+        )
+        self._durations = meter.create_histogram(
             "sessio.store.operation.duration", "s", "Time a session store operation took"
         )
-        self.saves = meter.create_counter("sessio.saves", "{save}", "session.save() calls")
-        self.touches = meter.create_counter("sessio.touches", "{touch}", "Rolling-expiry touches")
-        self.retries = meter.create_counter(
-            "sessio.save.retries", "{retry}", "Compare-and-sets refused: another writer won"
-        )
-        self.revalidations = meter.create_counter(
-            "sessio.revalidations", "{check}", "Checks that a session still exists"
-        )
-        self.disconnects = meter.create_counter(
-            "sessio.disconnects", "{socket}", "Sockets that sessio disconnected, by reason"
-        )
-        self.control_messages = meter.create_counter(
-            "sessio.control.messages", "{message}", "Control-channel messages received"
-        )
-        self.outages = meter.create_counter(
-            "sessio.control.outages", "{outage}", "Control-channel subscriptions lost"
-        )
-        self.control_up = meter.create_gauge(
-            "sessio.control.up", "1", "1 while the control-channel subscription is live"
-        )
-        self.sockets = meter.create_up_down_counter(
-            "sessio.sockets_with_session", "{socket}", "Sockets that hold a session"
-        )
 
-    def connect(self, namespace: str, outcome: ConnectOutcome, code: str | None) -> None:
-        """Count a connect."""
-        attributes = {"namespace": namespace, "outcome": outcome, "code": code or "none"}
-        self.connects.add(1, attributes)
+    def _reader(self, table: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        names = ATTRIBUTES[table]
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            counters, gauges, _ = self.snapshot()
+            rows = counters[table] if table in counters else gauges[table]
+            return [Observation(n, dict(zip(names, key, strict=True))) for key, n in rows.items()]
+
+        return observe
 
     def store_call(self, operation: str, seconds: float, error: bool) -> None:
         """Record a store operation's time."""
-        self.store_duration.record(seconds, {"operation": operation, "error": error})
-
-    def save(self, kind: SaveKind, outcome: str, retries: int) -> None:
-        """Count a save or a touch, and its retries."""
-        (self.touches if kind == "touch" else self.saves).add(1, {"outcome": outcome})
-        if retries:
-            self.retries.add(retries, {"kind": kind})
-
-    def revalidation(self, outcome: RevalidationOutcome) -> None:
-        """Count a revalidation."""
-        self.revalidations.add(1, {"outcome": outcome})
-
-    def disconnect(self, namespace: str, reason: str) -> None:
-        """Count a disconnect sessio made."""
-        self.disconnects.add(1, {"namespace": namespace, "reason": reason})
-
-    def control_message(self, kind: str) -> None:
-        """Count a control message."""
-        self.control_messages.add(1, {"kind": kind})
-
-    def control_channel(self, up: bool) -> None:
-        """Set the control channel's state; count an outage."""
-        self.control_up.set(1 if up else 0)
-        if not up:
-            self.outages.add(1)
-
-    def sockets_with_session(self, namespace: str, delta: int) -> None:
-        """Move the sockets counter."""
-        self.sockets.add(delta, {"namespace": namespace})
+        self._durations.record(seconds, {"operation": operation, "error": error})

@@ -33,21 +33,45 @@ name                                         type      labels
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterator, Sequence
 
-from sessio.metrics import ConnectOutcome, Metrics, RevalidationOutcome, SaveKind
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from sessio.metrics._tally import STORE_BUCKETS, Snapshot, Tally
 
 __all__ = ["STORE_BUCKETS", "PrometheusMetrics"]
 
-#: Store latency buckets (seconds): a Redis round trip is ~0.1-1 ms, a Django query more.
-STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# name: (help, label names), for each counter and gauge `Tally` keeps.
+COUNTERS = {
+    "connects": ("Socket.IO connects, by how they ended", ("namespace", "outcome", "code")),
+    "saves": ("session.save() calls, by how they ended", ("outcome",)),
+    "touches": ("Rolling-expiry touches, by how they ended", ("outcome",)),
+    "save_retries": ("Compare-and-sets refused because another writer won", ("kind",)),
+    "revalidations": ("Checks that a session still exists in the store", ("outcome",)),
+    "disconnects": ("Sockets that sessio disconnected, by reason", ("namespace", "reason")),
+    "control_messages": ("Control-channel messages received", ("kind",)),
+    "control_channel_outages": ("Control-channel subscriptions lost", ()),
+}
+GAUGES = {
+    "sockets_with_session": ("Sockets that hold a session on this process", ("namespace",)),
+    "control_channel_up": ("1 while the control-channel subscription is live", ()),
+}
 
 
-class PrometheusMetrics(Metrics):
-    """Counts what sessio does into ``prometheus_client`` metrics in `registry`.
+class PrometheusMetrics(Tally, Collector):
+    """sessio's counts as Prometheus metrics, collected from `registry` at each scrape.
 
-    `prefix` starts every name (``sessio`` by default); `buckets` are the store latency
-    histogram's (`STORE_BUCKETS`).
+    Counting is a dict update (`Tally`); the metric families are built when the registry is
+    collected. `prefix` starts every name (``sessio`` by default); `buckets` are the store
+    latency histogram's upper bounds in seconds (`STORE_BUCKETS`). With ``registry=None``
+    nothing is registered: register it yourself.
     """
 
     def __init__(
@@ -55,83 +79,42 @@ class PrometheusMetrics(Metrics):
         registry: CollectorRegistry | None = REGISTRY,
         *,
         prefix: str = "sessio",
-        buckets: tuple[float, ...] = STORE_BUCKETS,
+        buckets: Sequence[float] = STORE_BUCKETS,
     ) -> None:
-        def counter(name: str, about: str, *labels: str) -> Counter:
-            return Counter(name, about, labels, namespace=prefix, registry=registry)
+        super().__init__(buckets)
+        self.prefix = prefix
+        if registry is not None:
+            registry.register(self)
 
-        self.connects = counter(
-            "connects", "Socket.IO connects, by how they ended", "namespace", "outcome", "code"
-        )
-        self.store_seconds = Histogram(
-            "store_operation_seconds",
+    def describe(self) -> Iterator[Metric]:
+        """The metric families with no samples: the registry refuses names taken twice."""
+        return self._families(({}, {}, {}))
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, from the counts as they are now."""
+        return self._families(self.snapshot())
+
+    def _families(self, counts: Snapshot) -> Iterator[Metric]:
+        counters, gauges, store = counts
+        for name, (about, labels) in COUNTERS.items():
+            counter = CounterMetricFamily(f"{self.prefix}_{name}", about, labels=labels)
+            for values, number in sorted(counters.get(name, {}).items()):
+                counter.add_metric(values, number)
+            yield counter
+        for name, (about, labels) in GAUGES.items():
+            gauge = GaugeMetricFamily(f"{self.prefix}_{name}", about, labels=labels)
+            for values, number in sorted(gauges.get(name, {}).items()):
+                gauge.add_metric(values, number)
+            yield gauge
+        histogram = HistogramMetricFamily(
+            f"{self.prefix}_store_operation_seconds",
             "Time a session store operation took",
-            ("operation", "error"),
-            namespace=prefix,
-            registry=registry,
-            buckets=buckets,
+            labels=("operation", "error"),
         )
-        self.saves = counter("saves", "session.save() calls, by how they ended", "outcome")
-        self.touches = counter("touches", "Rolling-expiry touches, by how they ended", "outcome")
-        self.retries = counter(
-            "save_retries", "Compare-and-sets refused because another writer won", "kind"
-        )
-        self.revalidations = counter(
-            "revalidations", "Checks that a session still exists in the store", "outcome"
-        )
-        self.disconnects = counter(
-            "disconnects", "Sockets that sessio disconnected, by reason", "namespace", "reason"
-        )
-        self.control_messages = counter(
-            "control_messages", "Control-channel messages received", "kind"
-        )
-        self.outages = counter("control_channel_outages", "Control-channel subscriptions lost")
-        self.control_up = Gauge(
-            "control_channel_up",
-            "1 while the control-channel subscription is live",
-            namespace=prefix,
-            registry=registry,
-        )
-        self.sockets = Gauge(
-            "sockets_with_session",
-            "Sockets that hold a session on this process",
-            ("namespace",),
-            namespace=prefix,
-            registry=registry,
-        )
-
-    def connect(self, namespace: str, outcome: ConnectOutcome, code: str | None) -> None:
-        """Count a connect."""
-        self.connects.labels(namespace, outcome, code or "none").inc()
-
-    def store_call(self, operation: str, seconds: float, error: bool) -> None:
-        """Observe a store operation's time."""
-        self.store_seconds.labels(operation, "true" if error else "false").observe(seconds)
-
-    def save(self, kind: SaveKind, outcome: str, retries: int) -> None:
-        """Count a save or a touch, and its retries."""
-        (self.touches if kind == "touch" else self.saves).labels(outcome).inc()
-        if retries:
-            self.retries.labels(kind).inc(retries)
-
-    def revalidation(self, outcome: RevalidationOutcome) -> None:
-        """Count a revalidation."""
-        self.revalidations.labels(outcome).inc()
-
-    def disconnect(self, namespace: str, reason: str) -> None:
-        """Count a disconnect sessio made."""
-        self.disconnects.labels(namespace, reason).inc()
-
-    def control_message(self, kind: str) -> None:
-        """Count a control message."""
-        self.control_messages.labels(kind).inc()
-
-    def control_channel(self, up: bool) -> None:
-        """Set the control channel's state; count an outage."""
-        self.control_up.set(1 if up else 0)
-        if not up:
-            self.outages.inc()
-
-    def sockets_with_session(self, namespace: str, delta: int) -> None:
-        """Move the sockets gauge."""
-        self.sockets.labels(namespace).inc(delta)
+        for values, seen in sorted(store.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip([*map(repr, seen.bounds), "+Inf"], seen.counts, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            histogram.add_metric(values, buckets, seen.sum)
+        yield histogram
