@@ -25,8 +25,9 @@ rounds: steadier than rates on a shared machine).
 With ``--instructions N`` each server runs under valgrind's callgrind instead: after a warm-up
 its counters are zeroed (``callgrind_control -z``), N connections are made, and the count is
 dumped (``-d``): the instructions the server executed per connection, which the machine's
-load does not change. Two servers at a time; about a minute and a half each (python starts
-slowly under callgrind).
+load hardly changes (runs of one server differ by about 1 %: ``--repeat`` runs each server
+again, in turn with the others, and the median counts). Two servers at a time; about a
+minute and a half each (python starts slowly under callgrind).
 """
 
 from __future__ import annotations
@@ -217,6 +218,7 @@ async def measure(rounds: int, per_round: int, baseline: str) -> dict[str, Any]:
 
 def instructions(kind: str, src: Path, count: int, workdir: Path) -> float:
     """Instructions the `kind` server executes per connection (callgrind, after a warm-up)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"callgrind.{kind}"
     valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     server = Server(kind, src, under=valgrind)
@@ -236,23 +238,28 @@ def instructions(kind: str, src: Path, count: int, workdir: Path) -> float:
     raise RuntimeError(f"no summary in {dumps[0]}")
 
 
-def measure_instructions(count: int, baseline: str) -> dict[str, Any]:
+def measure_instructions(count: int, repeat: int, baseline: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sessio-bench-today-") as tmp:
         workdir = Path(tmp)
         sources = {"today": extract(baseline, workdir)}
+        runs = [(r, kind) for r in range(repeat) for kind in KINDS]
         with ThreadPoolExecutor(2) as pool:
-            futures = {
-                kind: pool.submit(
-                    instructions, kind, sources.get(kind, ROOT / "src"), count, workdir
+            futures = [
+                pool.submit(
+                    instructions, kind, sources.get(kind, ROOT / "src"), count, workdir / str(r)
                 )
-                for kind in KINDS
-            }
-            per = {kind: future.result() for kind, future in futures.items()}
+                for r, kind in runs
+            ]
+            counts: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            for (_, kind), future in zip(runs, futures, strict=True):
+                counts[kind].append(future.result())
+    per = {kind: statistics.median(counts[kind]) for kind in KINDS}
     return {
         "baseline": baseline,
         "connections": count,
+        "runs": {kind: [round(n) for n in counts[kind]] for kind in KINDS},
         "instructions_per_conn": {kind: round(per[kind]) for kind in KINDS},
-        "off_over_today": round(per["off"] / per["today"], 5),
+        "off_over_today": round(per["off"] / per["today"], 4),
         "prometheus_over_off": round(per["prometheus"] / per["off"], 4),
         "otel_over_off": round(per["otel"] / per["off"], 4),
     }
@@ -266,13 +273,14 @@ def main() -> int:
     parser.add_argument("--per-round", type=int, default=150)
     parser.add_argument("--baseline", help="git revision of 'today' (default: before metrics)")
     parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
+    parser.add_argument("--repeat", type=int, default=2, help="callgrind runs per server")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
         return 0
     baseline = args.baseline or baseline_rev()
     if args.instructions:
-        print(json.dumps(measure_instructions(args.instructions, baseline)))
+        print(json.dumps(measure_instructions(args.instructions, args.repeat, baseline)))
         return 0
     print(json.dumps(asyncio.run(measure(args.rounds, args.per_round, baseline))))
     return 0
