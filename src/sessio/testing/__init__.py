@@ -25,15 +25,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sessio.testing._cookies import cookie_header, cookie_pairs
-from sessio.testing._inbox import TIMEOUT, Inbox
-from sessio.testing._server_side import Disconnects, amint, mint, watch_disconnects
-
 if TYPE_CHECKING:
     from sessio.testing._clients import AsyncSocketClient as AsyncSocketClient
     from sessio.testing._clients import Refused as Refused
     from sessio.testing._clients import SocketClient as SocketClient
     from sessio.testing._clients import flask_socketio_client as flask_socketio_client
+    from sessio.testing._cookies import cookie_header as cookie_header
+    from sessio.testing._cookies import cookie_pairs as cookie_pairs
+    from sessio.testing._inbox import TIMEOUT as TIMEOUT
+    from sessio.testing._inbox import Inbox as Inbox
+    from sessio.testing._server_side import Disconnects as Disconnects
+    from sessio.testing._server_side import amint as amint
+    from sessio.testing._server_side import mint as mint
+    from sessio.testing._server_side import watch_disconnects as watch_disconnects
     from sessio.testing._servers import free_port as free_port
     from sessio.testing._servers import run_asgi as run_asgi
     from sessio.testing._servers import run_wsgi as run_wsgi
@@ -58,16 +62,26 @@ __all__ = [
     "watch_disconnects",
 ]
 
-# Imported when first asked for: the servers need uvicorn and werkzeug (the testing extra).
+# Each name is imported when first asked for: the pytest plugin, loaded in every test run of
+# a project that installs sessio, imports this package and should cost next to nothing; and
+# the servers need uvicorn and werkzeug (the testing extra).
 _LAZY = {
-    "AsyncSocketClient": "sessio.testing._clients",
-    "Refused": "sessio.testing._clients",
-    "SocketClient": "sessio.testing._clients",
-    "flask_socketio_client": "sessio.testing._clients",
-    "free_port": "sessio.testing._servers",
-    "run_asgi": "sessio.testing._servers",
-    "run_wsgi": "sessio.testing._servers",
-    "serve": "sessio.testing._serving",
+    "AsyncSocketClient": "_clients",
+    "Refused": "_clients",
+    "SocketClient": "_clients",
+    "flask_socketio_client": "_clients",
+    "cookie_header": "_cookies",
+    "cookie_pairs": "_cookies",
+    "TIMEOUT": "_inbox",
+    "Inbox": "_inbox",
+    "Disconnects": "_server_side",
+    "amint": "_server_side",
+    "mint": "_server_side",
+    "watch_disconnects": "_server_side",
+    "free_port": "_servers",
+    "run_asgi": "_servers",
+    "run_wsgi": "_servers",
+    "serve": "_serving",
 }
 
 
@@ -75,5 +89,5 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module(f"sessio.testing.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
