@@ -59,6 +59,10 @@ def django_ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def test_django_client(django_ready: None) -> None:
     from django.test import Client  # type: ignore[import-untyped]
 
+    fresh = Client()  # reading its cookies must not make a session (Client.session would)
+    with pytest.raises(LookupError):
+        cookie_header(fresh)
+    assert not fresh.cookies
     web = Client()
     web.post("/login", {"user": "carol"})
     header = cookie_header(web)
@@ -128,6 +132,25 @@ def _cookie(name: str, value: str) -> http.cookiejar.Cookie:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_aiohttp_test_client() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient as AiohttpClient
+    from aiohttp.test_utils import TestServer
+
+    async def login(request: web.Request) -> web.Response:
+        response = web.json_response({"ok": True})
+        response.set_cookie("AIOHTTP_SESSION", "a-session-value")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/login", login)
+    async with AiohttpClient(TestServer(app)) as client:
+        await client.post("/login")
+        assert cookie_header(client) == "AIOHTTP_SESSION=a-session-value"
+        assert cookie_header(client.session.cookie_jar) == cookie_header(client)
 
 
 def test_django_root_is_a_path(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ that wait for events, sessions minted straight into a store, real servers on fre
     with run_wsgi(socketio.WSGIApp(sio, flask_app)) as url, SocketClient() as client:
         client.connect(url, cookie=web)                 # or cookie=cookie_header(web)
         assert client.call("whoami") == "alice"
-        web.post("/logout")
+        web.post("/logout")                             # a view that disconnect_session()s
         assert client.wait_disconnect() == "server disconnect"
 
 The pytest plugin (``sessio.testing.plugin``, registered when sessio is installed) adds the

@@ -22,6 +22,12 @@ Facts, from httpx 0.28.1 and requests 2.32:
 * ``requests.Session.cookies`` is a ``RequestsCookieJar``, an ``http.cookiejar.CookieJar``.
 * A jar's ``Cookie.name`` and ``Cookie.value`` are as the server set them; an expired cookie
   is dropped from the jar when the response that expires it is read.
+
+Facts, from aiohttp 3.x (``aiohttp/cookiejar.py``, ``aiohttp/test_utils.py``):
+
+* ``ClientSession.cookie_jar`` is an ``aiohttp.CookieJar``, which iterates over
+  ``http.cookies.Morsel`` objects and has ``filter_cookies``; the test client's session is
+  ``TestClient.session``.
 """
 
 from __future__ import annotations
@@ -38,9 +44,10 @@ def cookie_pairs(client: Any) -> list[tuple[str, str]]:
     """Each ``(name, value)`` that `client`'s cookie jar holds, as it would send them.
 
     `client` is a Flask/werkzeug test client, a Django ``Client``, a Starlette/FastAPI
-    ``TestClient``, an ``httpx.Client`` or ``AsyncClient``, a ``requests.Session``, or a
-    cookie jar itself (``http.cookiejar.CookieJar``, ``http.cookies.SimpleCookie``,
-    ``httpx.Cookies``). Cookies with an empty value (deleted) are left out.
+    ``TestClient``, an ``httpx.Client`` or ``AsyncClient``, a ``requests.Session``, an
+    aiohttp ``ClientSession`` or ``TestClient``, or a cookie jar itself
+    (``http.cookiejar.CookieJar``, ``http.cookies.SimpleCookie``, ``httpx.Cookies``,
+    ``aiohttp.CookieJar``). Cookies with an empty value (deleted) are left out.
     """
     return [(name, value) for name, value in _pairs(client) if value]
 
@@ -60,29 +67,30 @@ def cookie_header(client: Any, *names: str) -> str:
 
 
 def _pairs(client: Any) -> Iterator[tuple[str, str]]:
+    # Jars first, then the clients that hold one. Attributes are read only where they are a
+    # plain value: Django's ``Client.session``, for one, creates a session when read.
     if isinstance(client, SimpleCookie):
         # An emptied morsel's coded value is '""': judge emptiness by the value itself.
         yield from ((m.key, m.coded_value if m.value else "") for m in client.values())
-        return
-    if isinstance(client, CookieJar):
+    elif isinstance(client, CookieJar):
         yield from _jar(client)
-        return
-    jar = getattr(client, "jar", None)  # httpx.Cookies
-    if isinstance(jar, CookieJar):
-        yield from _jar(jar)
-        return
-    werkzeug_cookies = getattr(client, "_cookies", None)
-    if isinstance(werkzeug_cookies, dict):
-        yield from ((cookie.key, cookie.value) for cookie in werkzeug_cookies.values())
-        return
-    cookies = getattr(client, "cookies", None)
-    if cookies is not None and cookies is not client:
-        yield from _pairs(cookies)
-        return
-    raise TypeError(
-        f"cannot read cookies from a {type(client).__name__}: pass a Flask, Django, Starlette,"
-        " httpx or requests test client, or a cookie jar"
-    )
+    elif isinstance(getattr(client, "jar", None), CookieJar):  # httpx.Cookies
+        yield from _jar(client.jar)
+    elif hasattr(client, "filter_cookies") and hasattr(client, "__iter__"):  # aiohttp.CookieJar
+        yield from ((m.key, m.coded_value if m.value else "") for m in client)
+    elif isinstance(getattr(client, "_cookies", None), dict):  # werkzeug / Flask
+        yield from ((cookie.key, cookie.value) for cookie in client._cookies.values())
+    elif getattr(client, "cookie_jar", None) is not None:  # aiohttp.ClientSession
+        yield from _pairs(client.cookie_jar)
+    elif getattr(client, "cookies", None) not in (None, client):  # Django, httpx, requests
+        yield from _pairs(client.cookies)
+    elif type(client).__module__.startswith("aiohttp") and hasattr(client, "session"):
+        yield from _pairs(client.session)  # aiohttp's TestClient
+    else:
+        raise TypeError(
+            f"cannot read cookies from a {type(client).__name__}: pass a Flask, Django,"
+            " Starlette, httpx, requests or aiohttp test client, or a cookie jar"
+        )
 
 
 def _jar(jar: Iterable[Any]) -> Iterator[tuple[str, str]]:

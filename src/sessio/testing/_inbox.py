@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import defaultdict
@@ -44,7 +45,9 @@ class Inbox:
             self._changed.notify_all()
             waiters = list(self._waiters)
         for loop, ready in waiters:
-            loop.call_soon_threadsafe(ready.set)
+            # A waiter whose loop has closed under it has nothing left to wake.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(ready.set)
 
     def all(self, namespace: str, event: str) -> list[tuple[Any, ...]]:
         """Everything received as `event` in `namespace` so far (taken or not)."""
