@@ -20,7 +20,10 @@ The servers are measured in rounds whose order rotates, so that the machine's no
 all alike. Reported: each configuration's median rate, the ratios of medians against
 ``today`` and ``off``, the medians of the per-round ratios (within a round the servers run
 back to back), and each server's CPU time per connection (from /proc, summed over all
-rounds: steadier than rates on a shared machine).
+rounds: steadier than rates on a shared machine). Last, each exporter's own work for one
+connection's reports is timed in this process, and given as a share of a connection's time
+(``hook_share_of_connection``): what metrics on can take off the rate at most, when the
+server's CPU sets the pace.
 
 With ``--instructions N`` each server runs under valgrind's callgrind instead: after a warm-up
 its counters are zeroed (``callgrind_control -z``), N connections are made, and the count is
@@ -175,6 +178,42 @@ def extract(rev: str, into: Path) -> Path:
     return into / "src"
 
 
+def hook_cost_us(kind: str, repeats: int = 7, number: int = 2000) -> float:
+    """Microseconds an exporter spends on one connection's reports, timed in this process:
+    the connect's outcome, two store timings (load, compare-and-set), the save, the sockets
+    gauge up and down. The median of `repeats` timings of `number` connections."""
+    metrics: Any
+    if kind == "prometheus":
+        from prometheus_client import CollectorRegistry
+
+        from sessio.metrics.prometheus import PrometheusMetrics
+
+        metrics = PrometheusMetrics(CollectorRegistry())
+    else:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+        from sessio.metrics.otel import OtelMetrics
+
+        metrics = OtelMetrics(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+    def one_connection() -> None:
+        metrics.connect("/", "session", None)
+        metrics.store_call("get", 0.0002, False)
+        metrics.store_call("compare_and_set", 0.0003, False)
+        metrics.save("save", "saved", 0)
+        metrics.sockets_with_session("/", 1)
+        metrics.sockets_with_session("/", -1)
+
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            one_connection()
+        timings.append((time.perf_counter() - start) / number * 1e6)
+    return statistics.median(timings)
+
+
 def ratio(a: list[float], b: list[float]) -> dict[str, float]:
     return {
         "of_medians": round(statistics.median(a) / statistics.median(b), 4),
@@ -201,6 +240,9 @@ async def measure(rounds: int, per_round: int, baseline: str) -> dict[str, Any]:
             for server in servers:
                 server.close()
     cpu = {s.kind: s.cpu / s.connections * 1e6 for s in servers}
+    # The exporters' own work per connection, against a connection's time in this run.
+    connection_us = 1e6 / statistics.median(rates["off"])
+    hooks = {kind: hook_cost_us(kind) for kind in ("prometheus", "otel")}
     return {
         "baseline": baseline,
         "rounds": rounds,
@@ -213,6 +255,10 @@ async def measure(rounds: int, per_round: int, baseline: str) -> dict[str, Any]:
         "cpu_ratio_off_over_today": round(cpu["off"] / cpu["today"], 4),
         "cpu_ratio_prometheus_over_off": round(cpu["prometheus"] / cpu["off"], 4),
         "cpu_ratio_otel_over_off": round(cpu["otel"] / cpu["off"], 4),
+        "hook_us_per_conn": {kind: round(us, 1) for kind, us in hooks.items()},
+        "hook_share_of_connection": {
+            kind: round(us / connection_us, 4) for kind, us in hooks.items()
+        },
     }
 
 
