@@ -182,6 +182,8 @@ def hook_cost_us(kind: str, repeats: int = 7, number: int = 2000) -> float:
     """Microseconds an exporter spends on one connection's reports, timed in this process:
     the connect's outcome, two store timings (load, compare-and-set), the save, the sockets
     gauge up and down. The median of `repeats` timings of `number` connections."""
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))  # this tree's sessio, as the servers run it
     metrics: Any
     if kind == "prometheus":
         from prometheus_client import CollectorRegistry
