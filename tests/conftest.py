@@ -19,6 +19,8 @@ that drives python-socketio's AsyncServer or AsyncClient (asyncio only) pins it:
         return "asyncio"
 """
 
+import pytest
+
 from redis_cluster import redis_cluster, redis_cluster_session
 from redis_server import persistent_redis_server, redis_port, redis_server, redis_server_session
 
@@ -30,3 +32,15 @@ __all__ = [
     "redis_server",
     "redis_server_session",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load sessio's pytest plugin if its entry point did not.
+
+    Installed, sessio registers ``sessio.testing.plugin`` through its ``pytest11`` entry
+    point (``tests/testing/test_plugin.py`` checks that it does). An editable install made
+    before the entry point existed has none until it is reinstalled: the fixtures still load.
+    """
+    manager = config.pluginmanager
+    if not manager.has_plugin("sessio") and not manager.has_plugin("sessio.testing.plugin"):
+        manager.import_plugin("sessio.testing.plugin")

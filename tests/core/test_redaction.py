@@ -8,6 +8,7 @@ the SHA-256 of the id.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import inspect
 import logging
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 import socketio
 
-from servers import run_wsgi, sync_client
+from servers import run_wsgi, sync_client, wait_for
 from sessio import SessionError, formats
 from sessio.cli._explain import explain
 from sessio.cli.inspect import main as inspect_main
@@ -38,6 +39,7 @@ from sessio.core._failures import id_tag, redact_key
 from sessio.core._rooms import session_room
 from sessio.errors import error_for
 from sessio.sync import MemoryStore, Session, SessionSockets
+from sessio.testing import Refused, SocketClient
 
 # A session id that every format accepts as one (django's keys: 8+ of [a-z0-9]). Each of its
 # 8-character windows holds a letter past "f", so no hex digest can contain one by chance.
@@ -289,3 +291,79 @@ def test_connect_reload_and_save_failures_never_show_the_id(
     for text in seen + logged:
         assert_no_id(text, SECRET)
         assert_no_id(text, minted.session_id)
+
+
+# -- structured log records ----------------------------------------------------------------------
+
+
+def record_texts(record: logging.LogRecord) -> list[str]:
+    """Everything a handler could write of `record`: message, arguments, extras, traceback.
+
+    Tracebacks below INFO are left out: the store's own exception text (which may hold a key)
+    goes at DEBUG only, on purpose (`store_failed`).
+    """
+    texts = [record.getMessage(), repr(record.args)]
+    texts += [repr(v) for k, v in vars(record).items() if k not in ("exc_info", "exc_text")]
+    if record.exc_info and record.levelno >= logging.INFO:
+        texts.append(logging.Formatter().formatException(record.exc_info))
+    return texts
+
+
+def test_log_records_carry_code_and_namespace_never_the_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sessio")
+    fmt = formats.express(secrets=["k"])
+    store = MemoryStore()
+    sio = socketio.Server(async_mode="threading", ping_interval=0.2, ping_timeout=2.5)
+    sessions = SessionSockets(sio, store, fmt)
+    minted = sessions.create({"user": "ann"})
+    down = {"store": False}
+    real_get = store.get
+
+    def get(key: str) -> bytes | None:
+        if down["store"]:
+            raise ConnectionError(f"refused for {key}")  # the key (and id) in the text
+        return real_get(key)
+
+    store.get = get  # type: ignore[method-assign]
+
+    @sessions.of("/chat").on("connect")
+    def connect(err: Failure | None, sid: str, session: Session | None) -> bool:
+        if session is not None and session.get("user") == "ann":
+            raise RuntimeError("a bug in the application's connect handler")
+        return True
+
+    @sessions.of("/chat").on("disconnect")
+    def disconnect(sid: str, session: Session | None, reason: str) -> None:
+        raise RuntimeError("a bug in the application's disconnect handler")
+
+    with run_wsgi(socketio.WSGIApp(sio)) as url:
+        unknown = f"connect.sid={fmt.cookie_value(SECRET)}"  # signed, but no such session
+        for cookie in (unknown, minted.cookie):
+            with SocketClient() as client, contextlib.suppress(Refused):
+                client.connect(url, cookie=cookie, namespaces=["/chat"], transports=["websocket"])
+        down["store"] = True
+        with SocketClient() as client:
+            client.connect(url, cookie=minted.cookie, namespaces=["/chat"])
+            client.disconnect()
+        wait_for(lambda: any("disconnect handler" in r.getMessage() for r in caplog.records))
+
+    no_session = [r for r in caplog.records if "has no session" in r.getMessage()]
+    assert {(r.code, r.namespace) for r in no_session} == {  # type: ignore[attr-defined]
+        ("session-not-found", "/chat"),
+        ("store-unavailable", "/chat"),
+    }
+    failed_handler = [r for r in caplog.records if r.getMessage().startswith("connect handler")]
+    assert [(r.code, r.namespace) for r in failed_handler] == [(None, "/chat")]  # type: ignore[attr-defined]
+    store_down = [r for r in caplog.records if "session store failed" in r.getMessage()]
+    assert store_down and all(
+        (r.code, r.operation) == ("store-unavailable", "load")  # type: ignore[attr-defined]
+        for r in store_down
+    )
+    gone = [r for r in caplog.records if "disconnect handler failed" in r.getMessage()]
+    assert gone and all(r.namespace == "/chat" for r in gone)  # type: ignore[attr-defined]
+    for record in caplog.records:
+        for text in record_texts(record):
+            assert_no_id(text, SECRET)
+            assert_no_id(text, minted.session_id)

@@ -26,6 +26,7 @@ from sessio.core._intervals import Interval
 from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import session_room
 from sessio.errors import SessionError
+from sessio.metrics import Metrics
 
 __all__ = ["AsyncLiveness"]
 
@@ -69,6 +70,8 @@ class AsyncLiveness:
         self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
         #: What a `Rotate` message is handed to (the owner's rotation, `sessio.aio._rotate`).
         self.on_rotate: Callable[[Rotate], Awaitable[None]] | None = None
+        #: Told what this node does (`sessio.metrics`); None: nothing is counted.
+        self.metrics: Metrics | None = None
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -78,11 +81,16 @@ class AsyncLiveness:
         now = 0.0 if session_id is None else self.clock()
         with self._lock:
             self._registry.hold(key, session, session_id, now)
+        if self.metrics is not None and session is not None:
+            self.metrics.sockets_with_session(key[0], 1)
 
     def release(self, key: Socket) -> AsyncSession | None:
         """Socket `key` left: the session it held; the last one takes the session's rows."""
         with self._lock:
-            return self._registry.release(key)
+            session = self._registry.release(key)
+        if self.metrics is not None and session is not None:
+            self.metrics.sockets_with_session(key[0], -1)
+        return session
 
     def session(self, key: Socket) -> AsyncSession | None:
         """The session socket `key` holds (None if none, or if it is not held)."""
@@ -155,7 +163,7 @@ class AsyncLiveness:
                 await session.touch()
             except SessionError as error:
                 if error.code != "session-not-found":
-                    logger.warning("touch failed: %s", error.code)
+                    logger.warning("touch failed: %s", error.code, extra={"code": error.code})
                     return True
                 await self.disconnect_local(session_room(session.id), error.code)
                 return False
@@ -168,7 +176,11 @@ class AsyncLiveness:
             raw = await call_store(self.store.get, session.ref.key, doing="revalidation")
         except SessionError:
             # A store outage is not a logout: keep the socket, check again next time.
+            if self.metrics is not None:
+                self.metrics.revalidation("store-unavailable")
             return True
+        if self.metrics is not None:
+            self.metrics.revalidation("gone" if raw is None else "live")
         return raw is not None
 
     async def recheck(self, *, due_only: bool) -> None:
@@ -234,6 +246,8 @@ class AsyncLiveness:
                             break
                         if fresh or raw == SUBSCRIBED:
                             fresh = False
+                            if self.metrics is not None:
+                                self.metrics.control_channel(True)
                             if lost:
                                 logger.warning("control channel back")
                                 lost = False
@@ -252,6 +266,8 @@ class AsyncLiveness:
                         "control channel lost (%s); subscribing again", type(error).__name__
                     )
                     logger.debug("control channel lost", exc_info=True)
+                    if self.metrics is not None:
+                        self.metrics.control_channel(False)
                 lost = True
             if await self._wakeup.wait(RESUBSCRIBE_AFTER):
                 return
@@ -259,6 +275,9 @@ class AsyncLiveness:
     async def _on_message(self, raw: bytes) -> None:
         # Whatever goes wrong with one message, the subscription stays.
         message = decode_control(raw)
+        if self.metrics is not None:
+            kind = "unreadable" if message is None else type(message).__name__.lower()
+            self.metrics.control_message(kind)
         if message is None:
             # Never the bytes themselves: whoever can publish chose them.
             logger.warning(
@@ -292,10 +311,17 @@ class AsyncLiveness:
             namespace, sid = key
             with self._lock:
                 self._registry.mark_leaving(key, reason)
+            if self.metrics is not None:
+                self.metrics.disconnect(namespace, reason)
             try:
                 await self.sio.disconnect(sid, namespace=namespace)
             except Exception:
-                logger.exception("disconnecting socket %s in %s failed", sid, namespace)
+                logger.exception(
+                    "disconnecting socket %s in %s failed",
+                    sid,
+                    namespace,
+                    extra={"namespace": namespace},
+                )
             finally:
                 # The handler took the reason if it ran; if the socket had already closed on
                 # its own, nothing did, and the row must not stay behind.

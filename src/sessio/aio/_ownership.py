@@ -94,6 +94,7 @@ def foreign(
             namespace,
             event,
             event,
+            extra={"namespace": namespace},
         )
     elif not earlier and (event in _OWN or event in owner._handlers.get(namespace, {})):
         logger.warning(
@@ -103,6 +104,7 @@ def foreign(
             namespace,
             _LOST.get(event, "it will not get the session"),
             event,
+            extra={"namespace": namespace},
         )
     return False
 

@@ -12,6 +12,7 @@ import socketio
 
 from sessio._hosting import Host, adopt_server
 from sessio.aio._liveness import AsyncLiveness
+from sessio.aio._metered import metered
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
 from sessio.aio._ownership import dropped, install, install_all
 from sessio.aio._primitives import maybe_await
@@ -24,10 +25,17 @@ from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
 from sessio.errors import SessionError, error_for
+from sessio.metrics import ConnectOutcome, Metrics
 
 __all__ = ["AsyncSessionNamespace", "AsyncSessionSockets"]
 
 logger = logging.getLogger("sessio")
+
+
+def _code(opened: object) -> str | None:
+    """A failure's code, for metrics and log records (None: there was a session)."""
+    return opened.code if isinstance(opened, Failure) else None
+
 
 # session.socket.io's event name for a new socket was "connection".
 _ALIASES = {"connection": "connect"}
@@ -56,6 +64,10 @@ class AsyncSessionSockets:
     A handshake without the session cookie may carry a socket ticket in its ``auth``
     payload (`issue_ticket`); it is redeemed once and stands for the cookie it was issued for.
 
+    With `metrics` (a `sessio.metrics.Metrics`, e.g. ``PrometheusMetrics()``), connects,
+    store calls, saves, touches, revalidations, logouts and the control channel are counted;
+    `store` is then kept wrapped so that each of its operations is timed. Off by default.
+
     Every socket with a stored session joins ``room(session_id)``. When the store has a
     control channel (`RedisStore`), or `control` names one (`AsyncManagerChannel`), this
     server subscribes to it, so that ``disconnect_session`` and `rotate` on any node, and
@@ -79,7 +91,11 @@ class AsyncSessionSockets:
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
         control: ControlChannel | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
+        if metrics is not None:
+            store = metered(store, metrics)
         self.store = store
         self.fmt = fmt
         self.require_session = require_session
@@ -108,6 +124,7 @@ class AsyncSessionSockets:
         self._bound = AsyncLiveness(
             server, self.store, self.clock, self.touch_every, self.revalidate_every
         )
+        self._bound.metrics = self.metrics
         if self._control is not None:
             self._bound.control = self._control
         self._moves = AsyncRotation(server, self._bound, self.store, self.fmt, self.clock)
@@ -184,11 +201,21 @@ class AsyncSessionSockets:
                 # The client left during the read. python-socketio calls no disconnect
                 # handler for a socket that never finished connecting; False makes it drop
                 # the socket, and nothing of it is kept here.
+                if self.metrics is not None:
+                    self.metrics.connect(namespace, "abandoned", _code(opened))
                 return False
             err, session = (opened, None) if isinstance(opened, Failure) else (None, opened)
             if err is not None:
-                logger.info("socket %s on %s has no session: %s", sid, namespace, err.code)
+                logger.info(
+                    "socket %s on %s has no session: %s",
+                    sid,
+                    namespace,
+                    err.code,
+                    extra={"code": err.code, "namespace": namespace},
+                )
                 if self.require_session:
+                    if self.metrics is not None:
+                        self.metrics.connect(namespace, "refused", err.code)
                     raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
             self._liveness.hold(key, session)
             handler = self._handlers.get(namespace, {}).get("connect")
@@ -198,12 +225,21 @@ class AsyncSessionSockets:
                 )
             except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
                 self._liveness.release(key)
+                if self.metrics is not None:
+                    self.metrics.connect(namespace, "refused", _code(err))
                 raise
             except Exception:
                 self._liveness.release(key)
+                if self.metrics is not None:
+                    self.metrics.connect(namespace, "refused", _code(err))
                 # Raised into python-socketio, the client would get no answer and the socket
                 # would linger half-connected: refuse it, saying nothing of why.
-                logger.exception("connect handler failed; socket %s on %s refused", sid, namespace)
+                logger.exception(
+                    "connect handler failed; socket %s on %s refused",
+                    sid,
+                    namespace,
+                    extra={"code": _code(err), "namespace": namespace},
+                )
                 raise socketio.exceptions.ConnectionRefusedError() from None
             except BaseException:
                 self._liveness.release(key)
@@ -212,7 +248,13 @@ class AsyncSessionSockets:
                 await self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
+                if self.metrics is not None:
+                    gone: ConnectOutcome = "refused" if result is False else "abandoned"
+                    self.metrics.connect(namespace, gone, _code(err))
                 return False
+            if self.metrics is not None:
+                kept: ConnectOutcome = "anonymous" if session is None else "session"
+                self.metrics.connect(namespace, kept, _code(err))
             return result
 
         return connect
@@ -235,7 +277,12 @@ class AsyncSessionSockets:
                 # Raised, it would stop whatever is disconnecting this socket (a logout of
                 # every socket of a session, a control message) half-way; and python-socketio
                 # would retry a TypeError with one argument fewer.
-                logger.exception("disconnect handler failed for socket %s on %s", sid, namespace)
+                logger.exception(
+                    "disconnect handler failed for socket %s on %s",
+                    sid,
+                    namespace,
+                    extra={"namespace": namespace},
+                )
                 return None
 
         return disconnect
@@ -275,7 +322,10 @@ class AsyncSessionSockets:
 
     async def _open(self, environ: dict[str, Any], auth: Any = None) -> AsyncSession | Failure:
         # The handshake's cookie, else a ticket in `auth` (`sessio.aio._tickets`).
-        return await open_handshake(environ, auth, self.store, self.fmt, self.clock)
+        opened = await open_handshake(environ, auth, self.store, self.fmt, self.clock)
+        if self.metrics is not None and not isinstance(opened, Failure):
+            opened.metrics = self.metrics  # its saves and touches are counted
+        return opened
 
     def session(self, sid: str, namespace: str = "/") -> AsyncSession | None:
         """The live session object that socket `sid`'s handlers receive (None if none)."""

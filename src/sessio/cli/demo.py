@@ -1,35 +1,32 @@
 """``sessio demo``: a web app and a socket.io server sharing one Express-format session.
 
-The app logs a user in over HTTP (``/login?user=NAME`` sets the ``connect.sid`` cookie),
-shows the session at ``/whoami``, and its socket.io handlers read and write the same session.
-Unless asked to keep serving, the demo then plays a browser against itself and prints what
-happens, ending with ``demo ok``.
+The app logs a user in over HTTP (the page's form, or ``/login?user=NAME``: either sets the
+``connect.sid`` cookie), shows the session at ``/whoami``, and its socket.io handlers read
+and write the same session, message every tab of a session, and see logouts. ``--serve``
+keeps it serving for a browser (the page at ``/``, `sessio.cli._demo_page`); otherwise the
+demo plays a browser against itself and prints what happens, ending with ``demo ok``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import socket
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import socketio
 
 from sessio import formats
-from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore, open_session
-from sessio.core import Failure, parse_cookie_header
-from sessio.errors import SessionError
+from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore
+from sessio.cli._demo_page import http_app
+from sessio.core import Failure
 
 __all__ = ["build_app", "main", "play"]
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 SECRET = "keyboard cat"
+logger = logging.getLogger("sessio.demo")
 
 
 def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
@@ -42,6 +39,7 @@ def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
         if err is not None or session is None:
             return False  # the client learns only that it was refused
         await sio.emit("greeting", f"hello, {session.get('user', 'stranger')}", to=sid)
+        await sio.emit("session", dict(session), to=sid)  # what this socket received
         return True
 
     @sessions.on("count")
@@ -50,38 +48,19 @@ def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
         await session.save()
         return int(session["count"])
 
-    async def http(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        headers = [(b"content-type", b"application/json")]
-        if scope["path"] == "/login":
-            user = query.get("user", ["alice"])[0]
-            minted = await sessions.create({"user": user})
-            headers.append((b"set-cookie", f"{minted.cookie}; Path=/; HttpOnly".encode()))
-            status, body = 200, {"user": user}
-        elif scope["path"] == "/ticket":
-            # A socket ticket for a client whose socket cannot carry the cookie (another
-            # site, a native app): `io(url, {auth: (cb) => fetch("/ticket")...})`.
-            cookie = b", ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
-            value = parse_cookie_header(cookie).get(sessions.fmt.key, "")
-            try:
-                status, body = 200, {"ticket": await sessions.issue_ticket(value)}
-            except SessionError as error:
-                status, body = 401, {"error": error.code}
-        elif scope["path"] == "/whoami":
-            cookie = b", ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
-            opened = await open_session(cookie, sessions.store, sessions.fmt, clock=sessions.clock)
-            if isinstance(opened, Failure):
-                status, body = 401, {"error": opened.code}
-            else:
-                status, body = 200, {"session": dict(opened)}
-        else:
-            status, body = 404, {"error": "not found"}
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    @sessions.on("tell")
+    async def tell(sid: str, session: AsyncSession, text: str) -> bool:
+        # Every socket of this session: this tab and the others, on every node.
+        assert session.id is not None
+        news = {"from": session.get("user"), "text": str(text)[:200]}
+        await sessions.emit_to_session(session.id, "news", news)
+        return True
 
-    return socketio.ASGIApp(sio, http), sessions
+    @sessions.on("disconnect")
+    async def disconnect(sid: str, session: AsyncSession | None, reason: str) -> None:
+        logger.info("socket %s left: %s", sid, reason)
+
+    return socketio.ASGIApp(sio, http_app(sessions)), sessions
 
 
 def _free_port() -> int:
@@ -152,7 +131,10 @@ async def _run(serve: bool, port: int | None) -> int:
             return 1
         await asyncio.sleep(0.01)
     url = f"http://127.0.0.1:{port}"
-    print(f"sessio demo serving on {url} (login: {url}/login?user=NAME, then {url}/whoami)")
+    if serve:
+        print(f"sessio demo serving on {url}: open it in a browser, then in a second tab")
+    else:
+        print(f"sessio demo serving on {url} (login: {url}/login?user=NAME, then {url}/whoami)")
     try:
         if serve:
             await task

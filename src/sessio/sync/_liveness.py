@@ -24,6 +24,7 @@ from sessio.core._intervals import Interval
 from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import session_room
 from sessio.errors import SessionError
+from sessio.metrics import Metrics
 from sessio.sync._primitives import ThreadLock, Wakeup
 from sessio.sync._session import Session, call_store
 from sessio.sync.stores._protocol import ControlChannel, Store
@@ -70,6 +71,8 @@ class Liveness:
         self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
         #: What a `Rotate` message is handed to (the owner's rotation, `sessio.sync._rotate`).
         self.on_rotate: Callable[[Rotate], None] | None = None
+        #: Told what this node does (`sessio.metrics`); None: nothing is counted.
+        self.metrics: Metrics | None = None
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -79,11 +82,16 @@ class Liveness:
         now = 0.0 if session_id is None else self.clock()
         with self._lock:
             self._registry.hold(key, session, session_id, now)
+        if self.metrics is not None and session is not None:
+            self.metrics.sockets_with_session(key[0], 1)
 
     def release(self, key: Socket) -> Session | None:
         """Socket `key` left: the session it held; the last one takes the session's rows."""
         with self._lock:
-            return self._registry.release(key)
+            session = self._registry.release(key)
+        if self.metrics is not None and session is not None:
+            self.metrics.sockets_with_session(key[0], -1)
+        return session
 
     def session(self, key: Socket) -> Session | None:
         """The session socket `key` holds (None if none, or if it is not held)."""
@@ -156,7 +164,7 @@ class Liveness:
                 session.touch()
             except SessionError as error:
                 if error.code != "session-not-found":
-                    logger.warning("touch failed: %s", error.code)
+                    logger.warning("touch failed: %s", error.code, extra={"code": error.code})
                     return True
                 self.disconnect_local(session_room(session.id), error.code)
                 return False
@@ -169,7 +177,11 @@ class Liveness:
             raw = call_store(self.store.get, session.ref.key, doing="revalidation")
         except SessionError:
             # A store outage is not a logout: keep the socket, check again next time.
+            if self.metrics is not None:
+                self.metrics.revalidation("store-unavailable")
             return True
+        if self.metrics is not None:
+            self.metrics.revalidation("gone" if raw is None else "live")
         return raw is not None
 
     def recheck(self, *, due_only: bool) -> None:
@@ -235,6 +247,8 @@ class Liveness:
                             break
                         if fresh or raw == SUBSCRIBED:
                             fresh = False
+                            if self.metrics is not None:
+                                self.metrics.control_channel(True)
                             if lost:
                                 logger.warning("control channel back")
                                 lost = False
@@ -253,6 +267,8 @@ class Liveness:
                         "control channel lost (%s); subscribing again", type(error).__name__
                     )
                     logger.debug("control channel lost", exc_info=True)
+                    if self.metrics is not None:
+                        self.metrics.control_channel(False)
                 lost = True
             if self._wakeup.wait(RESUBSCRIBE_AFTER):
                 return
@@ -260,6 +276,9 @@ class Liveness:
     def _on_message(self, raw: bytes) -> None:
         # Whatever goes wrong with one message, the subscription stays.
         message = decode_control(raw)
+        if self.metrics is not None:
+            kind = "unreadable" if message is None else type(message).__name__.lower()
+            self.metrics.control_message(kind)
         if message is None:
             # Never the bytes themselves: whoever can publish chose them.
             logger.warning(
@@ -293,10 +312,17 @@ class Liveness:
             namespace, sid = key
             with self._lock:
                 self._registry.mark_leaving(key, reason)
+            if self.metrics is not None:
+                self.metrics.disconnect(namespace, reason)
             try:
                 self.sio.disconnect(sid, namespace=namespace)
             except Exception:
-                logger.exception("disconnecting socket %s in %s failed", sid, namespace)
+                logger.exception(
+                    "disconnecting socket %s in %s failed",
+                    sid,
+                    namespace,
+                    extra={"namespace": namespace},
+                )
             finally:
                 # The handler took the reason if it ran; if the socket had already closed on
                 # its own, nothing did, and the row must not stay behind.

@@ -26,6 +26,7 @@ from sessio.core import (
 )
 from sessio.core._save_loop import CompareAndSet, Done, Read, SaveLoop, Sleep, Unchanged
 from sessio.errors import SessionError, error_for
+from sessio.metrics import Metrics
 from sessio.sync._primitives import Lock, sleep
 from sessio.sync.stores._protocol import Store
 
@@ -42,6 +43,9 @@ class Session(WriteGuardedDict):
     wrote in between). A session that lives in the browser cookie is `read_only`: a write to
     it raises `sessio.SessionError` (``read-only``) where it is made, as `save` would.
     """
+
+    #: Told how each save and touch ended (`sessio.metrics`); the shell sets it.
+    metrics: Metrics | None = None
 
     def __init__(
         self,
@@ -150,8 +154,6 @@ class Session(WriteGuardedDict):
     def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool
     ) -> None:
-        # The policy (retries, backoff, merging, expiry) is the core's `SaveLoop`: this only
-        # does what it asks and tells it what happened.
         loop = SaveLoop(
             self._store_format(),
             ref,
@@ -162,6 +164,22 @@ class Session(WriteGuardedDict):
             strict=strict,
             touch=touch,
         )
+        if self.metrics is None:
+            self._run(loop, store)
+            return
+        outcome = "error"  # anything but a SessionError: a bug, or the task cancelled
+        try:
+            outcome = "saved" if self._run(loop, store) else "unchanged"
+        except SessionError as error:
+            outcome = error.code
+            raise
+        finally:
+            self.metrics.save("touch" if touch else "save", outcome, loop.attempt)
+
+    def _run(self, loop: SaveLoop, store: Store) -> bool:
+        """Drive `loop` to its end; True when it wrote, False when there was nothing to."""
+        # The policy (retries, backoff, merging, expiry) is the core's `SaveLoop`: this only
+        # does what it asks and tells it what happened.
         action = loop.start(self._clock())
         while True:
             if isinstance(action, Read):
@@ -181,9 +199,9 @@ class Session(WriteGuardedDict):
                 self._rebase(action.stored, action.raw, action.pending)
                 # A write past the session's lifetime deleted it: it must stay gone.
                 self._destroyed = action.destroyed
-                return
+                return True
             elif isinstance(action, Unchanged):
-                return
+                return False
             else:
                 raise error_for(action)
 
@@ -208,7 +226,12 @@ def store_failed(error: Exception, doing: str) -> Failure:
     name = kind.__qualname__
     if kind.__module__ != "builtins":
         name = f"{kind.__module__}.{name}"
-    logger.warning("session store failed on %s (%s)", doing, name)
+    logger.warning(
+        "session store failed on %s (%s)",
+        doing,
+        name,
+        extra={"code": "store-unavailable", "operation": doing},
+    )
     logger.debug("session store failure on %s", doing, exc_info=error)
     return Failure.store_unavailable(error)
 
