@@ -10,9 +10,10 @@ imported when first asked for, so that ``import sessio.aio`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.aio._revoke import revoke
+from sessio.aio._revoke_user import register_session, revoke_user
 from sessio.aio._session import AsyncSession, open_session
 from sessio.aio._sockets import AsyncSessionNamespace, AsyncSessionSockets
-from sessio.aio.stores import ControlChannel, MemoryStore, Store
+from sessio.aio.stores import ControlChannel, MemoryStore, Store, UserIndex
 
 if TYPE_CHECKING:
     from sessio.aio.stores.django import DjangoStore as DjangoStore
@@ -25,8 +26,11 @@ __all__ = [
     "ControlChannel",
     "MemoryStore",
     "Store",
+    "UserIndex",
     "open_session",
+    "register_session",
     "revoke",
+    "revoke_user",
 ]
 
 

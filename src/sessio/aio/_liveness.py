@@ -64,6 +64,8 @@ class AsyncLiveness:
         self._started = False
         self._closed = False
         self._wakeup = AsyncWakeup(sio.eio.create_event())
+        #: This node's sockets in a room that is no session's (a user's room): set by the owner.
+        self.members_of: Callable[[str], list[Socket]] = lambda room: []
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -249,12 +251,14 @@ class AsyncLiveness:
     # -- disconnecting -------------------------------------------------------------------
 
     async def disconnect_local(self, room: str, reason: str) -> None:
-        """Disconnect this node's sockets in session room `room`; their handlers get `reason`.
+        """Disconnect this node's sockets in room `room` (a session's or a user's); their
+        handlers get `reason`.
 
         Every socket goes, whatever any disconnect handler or the transport raises.
         """
         with self._lock:
             doomed = self._registry.sockets_in(room)
+        doomed = doomed or self.members_of(room)
         for key in doomed:
             namespace, sid = key
             with self._lock:

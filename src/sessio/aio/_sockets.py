@@ -14,11 +14,15 @@ from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
 from sessio.aio._primitives import maybe_await
 from sessio.aio._session import AsyncSession, call_store, open_session
+from sessio.aio._user_api import AsyncUserSockets
+from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store
+from sessio.aio.stores._user_index import UserIndex
 from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
+from sessio.core._users import UserKeySpec
 from sessio.errors import SessionError, error_for
 
 __all__ = ["AsyncSessionNamespace", "AsyncSessionSockets"]
@@ -29,7 +33,7 @@ logger = logging.getLogger("sessio")
 _ALIASES = {"connection": "connect"}
 
 
-class AsyncSessionSockets:
+class AsyncSessionSockets(AsyncUserSockets):
     """Hands every handler of an `socketio.AsyncServer` the HTTP session of its socket.
 
     ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
@@ -55,6 +59,10 @@ class AsyncSessionSockets:
     subscribes at `start`, or at the first connection at the latest, and re-checks every
     session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
 
+    With `user_key` (a dotted path such as ``"passport.user"``, or a function of the session),
+    sockets are grouped by user too: see `AsyncUserSockets` (its base), and `heartbeat_every`
+    (seconds) there.
+
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
     on the ``sessio`` logger) and every other socket is still disconnected.
@@ -70,6 +78,9 @@ class AsyncSessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        user_key: UserKeySpec | None = None,
+        user_index: UserIndex | None = None,
+        heartbeat_every: float = 10.0,
     ) -> None:
         self.sio = sio
         self.store = store
@@ -82,6 +93,9 @@ class AsyncSessionSockets:
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
         self._liveness = AsyncLiveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        self._users = AsyncUsers.attach(
+            self._liveness, store, fmt, user_key, user_index, heartbeat_every
+        )
 
     # -- registration -------------------------------------------------------------------
 
@@ -164,8 +178,11 @@ class AsyncSessionSockets:
                 raise
             if result is not False and session is not None and session.id is not None:
                 await self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            if result is not False:
+                await self._users.join(key, session)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
+                await self._users.leave(key)
                 return False
             return result
 
@@ -179,6 +196,7 @@ class AsyncSessionSockets:
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         async def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
+            await self._users.leave((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
@@ -260,17 +278,19 @@ class AsyncSessionSockets:
         Calling it again does nothing.
         """
         self._liveness.start()
+        self._users.start()
 
     async def close(self) -> None:
         """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
         await self._liveness.close()
+        await self._users.close()
 
     def tables(self) -> dict[str, int]:
         """How many rows sessio's per-socket and per-session tables hold on this node.
 
         For leak checks and metrics: every count is 0 once every socket has left.
         """
-        return self._liveness.counts()
+        return {**self._liveness.counts(), **self._users.counts()}
 
     # -- sockets grouped by session -----------------------------------------------------
 

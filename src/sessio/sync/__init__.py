@@ -11,9 +11,10 @@ imported when first asked for, so that ``import sessio.sync`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.sync._revoke import revoke
+from sessio.sync._revoke_user import register_session, revoke_user
 from sessio.sync._session import Session, open_session
 from sessio.sync._sockets import SessionNamespace, SessionSockets
-from sessio.sync.stores import ControlChannel, MemoryStore, Store
+from sessio.sync.stores import ControlChannel, MemoryStore, Store, UserIndex
 
 if TYPE_CHECKING:
     from sessio.sync.stores.django import DjangoStore as DjangoStore
@@ -26,8 +27,11 @@ __all__ = [
     "SessionNamespace",
     "SessionSockets",
     "Store",
+    "UserIndex",
     "open_session",
+    "register_session",
     "revoke",
+    "revoke_user",
 ]
 
 

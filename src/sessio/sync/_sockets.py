@@ -15,12 +15,16 @@ from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
+from sessio.core._users import UserKeySpec
 from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
 from sessio.sync._primitives import maybe_await
 from sessio.sync._session import Session, call_store, open_session
+from sessio.sync._user_api import UserSockets
+from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store
+from sessio.sync.stores._user_index import UserIndex
 
 __all__ = ["SessionNamespace", "SessionSockets"]
 
@@ -30,7 +34,7 @@ logger = logging.getLogger("sessio")
 _ALIASES = {"connection": "connect"}
 
 
-class SessionSockets:
+class SessionSockets(UserSockets):
     """Hands every handler of an `socketio.Server` the HTTP session of its socket.
 
     ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
@@ -56,6 +60,10 @@ class SessionSockets:
     subscribes at `start`, or at the first connection at the latest, and re-checks every
     session it holds each time it (re)subscribes, so a revoke it missed still takes effect.
 
+    With `user_key` (a dotted path such as ``"passport.user"``, or a function of the session),
+    sockets are grouped by user too: see `UserSockets` (its base), and `heartbeat_every`
+    (seconds) there.
+
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
     on the ``sessio`` logger) and every other socket is still disconnected.
@@ -71,6 +79,9 @@ class SessionSockets:
         touch_every: float | None = None,
         revalidate_every: float | None = None,
         clock: Callable[[], float] = time.time,
+        user_key: UserKeySpec | None = None,
+        user_index: UserIndex | None = None,
+        heartbeat_every: float = 10.0,
     ) -> None:
         self.sio = sio
         self.store = store
@@ -83,6 +94,9 @@ class SessionSockets:
         # Which socket holds which session (and the rest of the node's tables) is kept by
         # the liveness side, which needs it for every touch, re-check and logout.
         self._liveness = Liveness(sio, store, clock, self.touch_every, self.revalidate_every)
+        self._users = Users.attach(
+            self._liveness, store, fmt, user_key, user_index, heartbeat_every
+        )
 
     # -- registration -------------------------------------------------------------------
 
@@ -165,8 +179,11 @@ class SessionSockets:
                 raise
             if result is not False and session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            if result is not False:
+                self._users.join(key, session)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
+                self._users.leave(key)
                 return False
             return result
 
@@ -180,6 +197,7 @@ class SessionSockets:
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
+            self._users.leave((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:
@@ -261,17 +279,19 @@ class SessionSockets:
         Calling it again does nothing.
         """
         self._liveness.start()
+        self._users.start()
 
     def close(self) -> None:
         """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
         self._liveness.close()
+        self._users.close()
 
     def tables(self) -> dict[str, int]:
         """How many rows sessio's per-socket and per-session tables hold on this node.
 
         For leak checks and metrics: every count is 0 once every socket has left.
         """
-        return self._liveness.counts()
+        return {**self._liveness.counts(), **self._users.counts()}
 
     # -- sockets grouped by session -----------------------------------------------------
 

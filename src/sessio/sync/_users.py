@@ -1,0 +1,323 @@
+# Generated from src/sessio/aio/_users.py by scripts/unasync.py: edit that file instead.
+"""`Users`: one node's users: their rooms, the index of their sessions, their presence.
+
+`SessionSockets` owns one and tells it of every socket that joins (`join`, once its
+connect is accepted), every session that a save, reload, touch or destroy rebased (`follow`),
+and every socket that left (`leave`). With no `user_key` each of these returns at once.
+
+What it keeps in the store (through a `UserIndex`: `RedisStore` or `MemoryStore`):
+
+* the index: per user, the ids of the sessions a socket opened, each until its session's
+  lifetime would end; written at most once per half lifetime per session (`IndexMemo`);
+* presence: per user, each open socket, until `HEARTBEAT_MISSES` heartbeats from now. Changes
+  go out in the background, merged over `COALESCE` seconds, so a connect waits for none of it;
+  `online` sends what this node owes before it counts.
+
+Nothing here may fail a connect or a save: store errors are logged and the next heartbeat
+tries again; a session naming an unusable user is served as one that names none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import socketio
+
+from sessio.core import Failure, Format, StoreFormat
+from sessio.core._failures import id_tag
+from sessio.core._presence import IndexMemo, PresenceLedger, UserTable, presence_ttl
+from sessio.core._users import (
+    UserKey,
+    UserKeySpec,
+    as_user_id,
+    index_lifetime,
+    socket_tag,
+    user_index_key,
+    user_presence_key,
+    user_room,
+)
+from sessio.errors import SessionError, error_for
+from sessio.sync._liveness import Liveness
+from sessio.sync._primitives import Lock, ThreadLock, Wakeup
+from sessio.sync._session import Session, call_store
+from sessio.sync.stores._protocol import Store
+from sessio.sync.stores._user_index import UserIndex
+
+__all__ = ["COALESCE", "Users"]
+
+logger = logging.getLogger("sessio")
+
+#: How long presence changes wait to be sent together (seconds).
+COALESCE = 0.05
+
+Socket = tuple[str, str]
+
+
+class Users:
+    """The users of one node's sockets (see the module docstring)."""
+
+    def __init__(
+        self,
+        sio: socketio.Server,
+        fmt: Format,
+        user_key: UserKey | None,
+        index: UserIndex | None,
+        clock: Callable[[], float],
+        heartbeat_every: float,
+        session_of: Callable[[Socket], Session | None],
+    ) -> None:
+        self.sio = sio
+        self.fmt = fmt
+        self.user_key = user_key
+        self.index = index
+        self.clock = clock
+        self.heartbeat_every = heartbeat_every
+        # The session each socket holds (the owner's registry): a save that lands after its
+        # socket left must not put the socket back in the tables.
+        self._session_of = session_of
+        self._table = UserTable()
+        self._ledger = PresenceLedger(presence_ttl(heartbeat_every))
+        self._memo = IndexMemo()
+        self._lock = ThreadLock()
+        # One flush at a time: two in flight could land a socket's join after its leave.
+        self._flushing = Lock()
+        self._moving = Lock()
+        self._closing = Wakeup(sio.eio.create_event())
+        self._changed = Wakeup(sio.eio.create_event())
+        self._started = False
+        self._closed = False
+
+    @classmethod
+    def attach(
+        cls,
+        liveness: Liveness,
+        store: Store,
+        fmt: Format,
+        user_key: UserKeySpec | None,
+        index: UserIndex | None,
+        heartbeat_every: float,
+    ) -> Users:
+        """The users of `liveness`'s sockets; `index` defaults to `store` if it keeps one."""
+        if index is None and isinstance(store, UserIndex):
+            index = store
+        key = None if user_key is None else UserKey.of(user_key)
+        users = cls(
+            liveness.sio, fmt, key, index, liveness.clock, heartbeat_every, liveness.session
+        )
+        liveness.members_of = users.sockets_in
+        return users
+
+    @property
+    def enabled(self) -> bool:
+        """Whether sessions name users here (`user_key` was given)."""
+        return self.user_key is not None
+
+    # -- which user ------------------------------------------------------------------------
+
+    def user_of(self, session: Session | None) -> str | None:
+        """The user `session` names (None: none, or one sessio cannot use, which is logged)."""
+        if self.user_key is None or session is None:
+            return None
+        found = self.user_key.user_of(session)
+        if isinstance(found, Failure):
+            # The reason only: the value itself came from a session and may be anything.
+            logger.warning("session %s names no usable user: %s", _tag(session), found.message)
+            return None
+        return found
+
+    def user(self, key: Socket) -> str | None:
+        """The user socket `key` is signed in as."""
+        with self._lock:
+            return self._table.user(key)
+
+    def sockets_in(self, room: str) -> list[Socket]:
+        """This node's sockets in user room `room`."""
+        with self._lock:
+            return self._table.sockets_in(room)
+
+    def counts(self) -> dict[str, int]:
+        """Rows of the user tables ({} without `user_key`)."""
+        if not self.enabled:
+            return {}
+        with self._lock:
+            return self._table.counts()
+
+    # -- sockets come, change and go -------------------------------------------------------
+
+    def join(self, key: Socket, session: Session | None) -> None:
+        """Socket `key` was accepted with `session`: its user's room, index and presence."""
+        if not self.enabled or session is None:
+            return
+        self.start()
+
+        def follow_session(changed: Session) -> None:
+            self.follow(key, changed)
+
+        session.on_rebase = follow_session
+        self.follow(key, session)
+
+    def follow(self, key: Socket, session: Session) -> None:
+        """Put socket `key` with the user `session` names now; index the session for them."""
+        user_id = self.user_of(session)
+        # Moves of one socket in the order of their assignments (the sync shell's handlers run
+        # in parallel threads): the socket ends in the room of the user it was assigned last.
+        with self._moving:
+            with self._lock:
+                if self._session_of(key) is not session:
+                    return
+                before = self._table.assign(key, user_id)
+                if before != user_id:
+                    tag = socket_tag(*key)
+                    if before is not None:
+                        self._ledger.left(before, tag)
+                    if user_id is not None:
+                        self._ledger.joined(user_id, tag)
+            if before != user_id:
+                self._move(key, before, user_id)
+                self._changed.set()
+        if user_id is not None and session.id is not None:
+            self._index(session.id, user_id)
+
+    def leave(self, key: Socket) -> None:
+        """Socket `key` left (python-socketio took it out of every room itself)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            before = self._table.release(key)
+            if before is not None:
+                self._ledger.left(before, socket_tag(*key))
+        if before is not None:
+            self._changed.set()
+
+    def _move(self, key: Socket, before: str | None, after: str | None) -> None:
+        namespace, sid = key
+        # A socket that left meanwhile is in no room: python-socketio refuses (KeyError).
+        try:
+            if after is not None:
+                self.sio.enter_room(sid, user_room(after), namespace=namespace)
+            if before is not None:
+                self.sio.leave_room(sid, user_room(before), namespace=namespace)
+        except Exception:
+            logger.debug("socket %s on %s left while changing user", sid, namespace, exc_info=True)
+
+    def _index(self, session_id: str, user_id: str) -> None:
+        if self.index is None or not isinstance(self.fmt, StoreFormat):
+            return
+        now = self.clock()
+        with self._lock:
+            if not self._memo.due(session_id, user_id, now):
+                return
+        lifetime = index_lifetime(self.fmt, now)
+        try:
+            call_store(
+                self.index.update_members,
+                user_index_key(user_id),
+                {session_id: lifetime},
+                (),
+                doing="user index",
+            )
+        except SessionError:
+            return  # logged; the next connect or heartbeat writes it
+        with self._lock:
+            self._memo.wrote(session_id, user_id, now, lifetime)
+
+    # -- presence --------------------------------------------------------------------------
+
+    def online(self, user_id: object) -> int:
+        """How many sockets `user_id` has open on every node (0 for what is no user id)."""
+        found = as_user_id(user_id)
+        if isinstance(found, Failure):
+            return 0
+        if self.index is None or not self.enabled:
+            raise error_for(Failure.no_user_index())
+        self.flush()
+        key = user_presence_key(found)
+        count: int = call_store(self.index.count_members, key, doing="presence")
+        return count
+
+    def flush(self, *, heartbeat: bool = False) -> None:
+        """Send the store what this node owes it (with `heartbeat`: every socket, refreshed)."""
+        if self.index is None or not self.enabled:
+            return
+        with self._flushing:
+            with self._lock:
+                if heartbeat:
+                    held = self._table.held()
+                    tags = {user: [socket_tag(*key) for key in keys] for user, keys in held.items()}
+                    updates = self._ledger.heartbeat(tags)
+                else:
+                    updates = self._ledger.take()
+            for update in updates:
+                try:
+                    call_store(
+                        self.index.update_members,
+                        update.key,
+                        update.add,
+                        update.remove,
+                        doing="presence",
+                    )
+                except SessionError:
+                    continue  # logged; the next heartbeat puts it right
+
+    # -- background work -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the heartbeat (once; not without a user index)."""
+        with self._lock:
+            if self._started or self._closed or self.index is None:
+                return
+            self._started = True
+        self.sio.start_background_task(self._beat)
+
+    def _beat(self) -> None:
+        last = self.clock()
+        while not self._closed:
+            changed = self._changed
+            changed.wait(self.heartbeat_every)
+            if self._closed:
+                break
+            # A fresh event before taking what is owed: a change from now on wakes the next
+            # round, one before it is in what this round takes.
+            self._changed = Wakeup(self.sio.eio.create_event())
+            if self._closing.wait(COALESCE):
+                break
+            due = self.clock() - last >= self.heartbeat_every
+            try:
+                self.flush(heartbeat=due)
+                if due:
+                    last = self.clock()
+                    self._refresh_index()
+            except Exception:
+                logger.exception("user presence round failed")
+        self._final_flush()
+
+    def _refresh_index(self) -> None:
+        # Sessions with sockets here stay in their users' indexes while they are open.
+        with self._lock:
+            held = self._table.held()
+        for user_id, keys in held.items():
+            for key in keys:
+                session_id = self._session_id(key)
+                if session_id is not None:
+                    self._index(session_id, user_id)
+
+    def _session_id(self, key: Socket) -> str | None:
+        session = self._session_of(key)
+        return None if session is None else session.id
+
+    def _final_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("user presence: last flush failed")
+
+    def close(self) -> None:
+        """Stop the heartbeat (its last round sends what is owed)."""
+        self._closed = True
+        self._closing.set()
+        self._changed.set()
+
+
+def _tag(session: Session) -> str:
+    return "(cookie)" if session.id is None else id_tag(session.id)
