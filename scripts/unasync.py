@@ -32,6 +32,7 @@ HAND_WRITTEN = {"_primitives.py"}
 # Test modules written for the async shell, and the sync twins generated from them.
 TESTS: dict[Path, Path] = {
     ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",
+    ROOT / "tests" / "e2e" / "test_aio_users.py": ROOT / "tests" / "e2e" / "test_sync_users.py",
 }
 
 RULES: list[tuple[str, str]] = [
@@ -51,6 +52,7 @@ TEST_RULES: list[tuple[str, str]] = [
     (r"\baio_support\b", "sync_support"),  # the hand-written twins
     (r"\basync_client\b", "sync_client"),  # servers.py's client factories
     (r"\.await_\(", ".wait("),  # e2e_support.Seen: `await_` is `wait` off the event loop
+    (r"\basynccontextmanager\b", "contextmanager"),
 ]
 DROP = "# unasync: drop"
 HEADER = "# Generated from {source} by scripts/unasync.py: edit that file instead.\n"

@@ -8,10 +8,11 @@ from typing import Any
 import socketio
 
 from sessio.aio._liveness import AsyncLiveness
+from sessio.aio._revoke_user import revoke_sessions, revoked_rooms
 from sessio.aio._session import call_store
 from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store
-from sessio.core import Failure
+from sessio.core import Failure, Format, StoreFormat
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._users import as_user_id, user_room
 from sessio.errors import error_for
@@ -33,6 +34,7 @@ class AsyncUserSockets:
 
     sio: socketio.AsyncServer
     store: Store
+    fmt: Format
     _users: AsyncUsers
     _liveness: AsyncLiveness
 
@@ -88,3 +90,33 @@ class AsyncUserSockets:
         the index, ``store-unavailable`` when it is down.
         """
         return await self._users.online(user_id)
+
+    async def revoke_user(self, user_id: str | int, reason: str = "user-revoked") -> int | Failure:
+        """`sessio.aio.revoke_user` with this server's store, format, user key and index.
+
+        This node's sockets of the user go at once, whatever the store; other nodes' through
+        the control channel. Returns how many sessions were destroyed, or the `Failure`
+        (``no-user-index`` without `user_key`). A cookie format's sessions cannot be
+        destroyed: its sockets are disconnected and 0 returned.
+        """
+        if self._users.user_key is None:
+            return Failure.no_user_index()
+        if not isinstance(self.fmt, StoreFormat):
+            await self.disconnect_user(user_id, reason)
+            return 0
+        destroyed = await revoke_sessions(
+            self.store,
+            self.fmt,
+            user_id,
+            user_key=self._users.user_key,
+            index=self._users.index,
+            reason=reason,
+            clock=self._users.clock,
+        )
+        if isinstance(destroyed, Failure):
+            return destroyed
+        found = as_user_id(user_id)
+        assert isinstance(found, str)  # revoke_sessions refused anything else
+        for room in revoked_rooms(found, destroyed):
+            await self._liveness.disconnect_local(room, reason)
+        return len(destroyed)

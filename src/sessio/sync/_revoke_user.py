@@ -36,7 +36,7 @@ from sessio.sync._session import store_failed
 from sessio.sync.stores._protocol import ControlChannel, Store
 from sessio.sync.stores._user_index import UserIndex
 
-__all__ = ["register_session", "revoke_user"]
+__all__ = ["register_session", "revoke_sessions", "revoke_user", "revoked_rooms"]
 
 logger = logging.getLogger("sessio")
 
@@ -52,7 +52,9 @@ def _index_of(store: Store, index: UserIndex | None) -> UserIndex | Failure:
     return Failure.no_user_index()
 
 
-def _user_key(fmt: StoreFormat, user_key: UserKeySpec | None) -> UserKey:
+def _user_key(fmt: StoreFormat, user_key: UserKeySpec | UserKey | None) -> UserKey:
+    if isinstance(user_key, UserKey):
+        return user_key
     if user_key is None:
         if fmt.name not in DEFAULT_USER_KEYS:
             raise ValueError(f"{fmt.name} sessions have no usual user key: pass user_key=")
@@ -97,7 +99,7 @@ def revoke_user(
     fmt: StoreFormat,
     user_id: str | int,
     *,
-    user_key: UserKeySpec | None = None,
+    user_key: UserKeySpec | UserKey | None = None,
     index: UserIndex | None = None,
     reason: str = "user-revoked",
     clock: Callable[[], float] = time.time,
@@ -109,9 +111,27 @@ def revoke_user(
     framework's usual key, ``DEFAULT_USER_KEYS``), with a compare-and-set, so a session that
     changed hands is left alone. Sockets are reached through the store's control channel
     (`RedisStore`): every node drops the sockets in the user's room and in each destroyed
-    session's room; their disconnect handlers get `reason`. Returns how many sessions were
-    destroyed, or the `Failure` that stopped it.
+    session's room; their disconnect handlers get `reason`. Without a channel (`MemoryStore`,
+    `DjangoStore`) only the sessions go; servers drop their sockets when they revalidate.
+    Returns how many sessions were destroyed, or the `Failure` that stopped it.
     """
+    destroyed = revoke_sessions(
+        store, fmt, user_id, user_key=user_key, index=index, reason=reason, clock=clock
+    )
+    return destroyed if isinstance(destroyed, Failure) else len(destroyed)
+
+
+def revoke_sessions(
+    store: Store,
+    fmt: StoreFormat,
+    user_id: object,
+    *,
+    user_key: UserKeySpec | UserKey | None,
+    index: UserIndex | None,
+    reason: str,
+    clock: Callable[[], float],
+) -> list[str] | Failure:
+    """`revoke_user`, answering with the ids of the sessions it destroyed."""
     key = _user_key(fmt, user_key)
     found = as_user_id(user_id)
     if isinstance(found, Failure):
@@ -130,15 +150,20 @@ def revoke_user(
             if owner is not None:
                 settled.append(session_id)
         if isinstance(store, ControlChannel):
-            # Sockets whose copy of the session predates the login are in its session's room only.
-            for room in [user_room(found), *map(session_room, destroyed)]:
+            for room in revoked_rooms(found, destroyed):
                 store.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
         if settled:
             # Only what was settled here: a session registered meanwhile stays listed.
             where.update_members(user_index_key(found), {}, settled)
     except Exception as error:
         return store_failed(error, "revoke_user")
-    return len(destroyed)
+    return destroyed
+
+
+def revoked_rooms(user_id: str, destroyed: list[str]) -> list[str]:
+    """The rooms whose sockets a revoke of `user_id` drops: the user's, then each destroyed
+    session's (a socket whose copy of the session predates the login is in that one only)."""
+    return [user_room(user_id), *map(session_room, destroyed)]
 
 
 def _destroy_if_theirs(

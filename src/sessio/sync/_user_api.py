@@ -8,11 +8,12 @@ from typing import Any
 
 import socketio
 
-from sessio.core import Failure
+from sessio.core import Failure, Format, StoreFormat
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._users import as_user_id, user_room
 from sessio.errors import error_for
 from sessio.sync._liveness import Liveness
+from sessio.sync._revoke_user import revoke_sessions, revoked_rooms
 from sessio.sync._session import call_store
 from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store
@@ -34,6 +35,7 @@ class UserSockets:
 
     sio: socketio.Server
     store: Store
+    fmt: Format
     _users: Users
     _liveness: Liveness
 
@@ -89,3 +91,33 @@ class UserSockets:
         the index, ``store-unavailable`` when it is down.
         """
         return self._users.online(user_id)
+
+    def revoke_user(self, user_id: str | int, reason: str = "user-revoked") -> int | Failure:
+        """`sessio.sync.revoke_user` with this server's store, format, user key and index.
+
+        This node's sockets of the user go at once, whatever the store; other nodes' through
+        the control channel. Returns how many sessions were destroyed, or the `Failure`
+        (``no-user-index`` without `user_key`). A cookie format's sessions cannot be
+        destroyed: its sockets are disconnected and 0 returned.
+        """
+        if self._users.user_key is None:
+            return Failure.no_user_index()
+        if not isinstance(self.fmt, StoreFormat):
+            self.disconnect_user(user_id, reason)
+            return 0
+        destroyed = revoke_sessions(
+            self.store,
+            self.fmt,
+            user_id,
+            user_key=self._users.user_key,
+            index=self._users.index,
+            reason=reason,
+            clock=self._users.clock,
+        )
+        if isinstance(destroyed, Failure):
+            return destroyed
+        found = as_user_id(user_id)
+        assert isinstance(found, str)  # revoke_sessions refused anything else
+        for room in revoked_rooms(found, destroyed):
+            self._liveness.disconnect_local(room, reason)
+        return len(destroyed)
