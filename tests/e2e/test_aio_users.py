@@ -12,7 +12,7 @@ first would have been too.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -87,8 +87,8 @@ class App:
             seen.add("disconnect", (sid, reason))
 
 
-@contextlib.contextmanager
-def serve(user_key: Any = "uid") -> Iterator[App]:
+@contextlib.asynccontextmanager
+async def serve(user_key: Any = "uid") -> AsyncIterator[App]:
     """An `App` served on a free port for the block."""
     app = App(MemoryStore(), user_key)
     with serve_app(app.sio, app.store, FMT) as url:
@@ -141,6 +141,13 @@ async def tabs(app: App) -> Any:
             await tab.client.disconnect()
 
 
+@contextlib.asynccontextmanager
+async def served(user_key: Any = "uid") -> Any:
+    """``(app, open_tab)``: `serve` and `tabs` together."""
+    async with serve(user_key) as app, tabs(app) as open_tab:
+        yield app, open_tab
+
+
 async def emit(app: App, user_id: Any, event: str, data: Any) -> None:
     await call_on_server(app.url, app.sessions.emit_to_user, user_id, event, data)
 
@@ -151,77 +158,73 @@ async def online(app: App, user_id: Any) -> int:
 
 
 async def test_every_socket_of_a_user_gets_what_is_sent_to_the_user() -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            ann_laptop = await open_tab({"uid": "ann"})
-            ann_phone = await open_tab({"uid": "ann"})  # another session, another device
-            bob = await open_tab({"uid": "bob"})
-            anonymous = await open_tab({})
-            assert await ann_laptop.call("whoami") == "ann"
-            assert await anonymous.call("whoami") is None
+    async with served() as (app, open_tab):
+        ann_laptop = await open_tab({"uid": "ann"})
+        ann_phone = await open_tab({"uid": "ann"})  # another session, another device
+        bob = await open_tab({"uid": "bob"})
+        anonymous = await open_tab({})
+        assert await ann_laptop.call("whoami") == "ann"
+        assert await anonymous.call("whoami") is None
 
-            await emit(app, "ann", "notice", 1)
-            await emit(app, "bob", "fence", 2)
-            await emit(app, "nobody", "notice", 3)
-            assert await ann_laptop.events.await_("notice") == [(1,)]
-            assert await ann_phone.events.await_("notice") == [(1,)]
-            assert await bob.events.await_("fence") == [(2,)]
-            assert bob.events.get("notice") == [] and anonymous.events.get("notice") == []
+        await emit(app, "ann", "notice", 1)
+        await emit(app, "bob", "fence", 2)
+        await emit(app, "nobody", "notice", 3)
+        assert await ann_laptop.events.await_("notice") == [(1,)]
+        assert await ann_phone.events.await_("notice") == [(1,)]
+        assert await bob.events.await_("fence") == [(2,)]
+        assert bob.events.get("notice") == [] and anonymous.events.get("notice") == []
 
 
 async def test_an_int_user_id_is_its_decimal_string() -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            tab = await open_tab({"uid": 42})
-            assert await tab.call("whoami") == "42"
-            await emit(app, "42", "a", 1)
-            await emit(app, 42, "b", 2)
-            assert await tab.events.await_("b") == [(2,)]
-            assert tab.events.get("a") == [(1,)]
-            assert app.sessions.user_room(42) == app.sessions.user_room("42")
+    async with served() as (app, open_tab):
+        tab = await open_tab({"uid": 42})
+        assert await tab.call("whoami") == "42"
+        await emit(app, "42", "a", 1)
+        await emit(app, 42, "b", 2)
+        assert await tab.events.await_("b") == [(2,)]
+        assert tab.events.get("a") == [(1,)]
+        assert app.sessions.user_room(42) == app.sessions.user_room("42")
 
 
 async def test_a_save_or_reload_that_changes_the_user_moves_the_socket() -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            minted = await app.sessions.create({})
-            tab = await open_tab(cookie=minted.cookie)
-            assert await tab.call("set", "uid", "ann") == "ann"  # a login over the socket
-            await emit(app, "ann", "hello", "ann")
-            assert await tab.events.await_("hello") == [("ann",)]
+    async with served() as (app, open_tab):
+        minted = await app.sessions.create({})
+        tab = await open_tab(cookie=minted.cookie)
+        assert await tab.call("set", "uid", "ann") == "ann"  # a login over the socket
+        await emit(app, "ann", "hello", "ann")
+        assert await tab.events.await_("hello") == [("ann",)]
 
-            assert await tab.call("set", "uid", "bob") == "bob"
-            await emit(app, "ann", "hello", "ann again")
-            await emit(app, "bob", "hello", "bob")
-            assert await tab.events.await_("hello", 2) == [("ann",), ("bob",)]
+        assert await tab.call("set", "uid", "bob") == "bob"
+        await emit(app, "ann", "hello", "ann again")
+        await emit(app, "bob", "hello", "bob")
+        assert await tab.events.await_("hello", 2) == [("ann",), ("bob",)]
 
-            # Another writer (HTTP) logs the session out; the socket sees it on reload.
-            other = await app.sessions.get_session(tab.sid)
-            other.pop("uid")
-            await call_on_server(app.url, other.save)
-            assert await tab.call("reload") is None
-            await emit(app, "bob", "hello", "bob again")
-            assert await tab.call("set", "uid", "carol") == "carol"
-            await emit(app, "carol", "hello", "carol")
-            assert await tab.events.await_("hello", 3) == [("ann",), ("bob",), ("carol",)]
+        # Another writer (HTTP) logs the session out; the socket sees it on reload.
+        other = await app.sessions.get_session(tab.sid)
+        other.pop("uid")
+        await call_on_server(app.url, other.save)
+        assert await tab.call("reload") is None
+        await emit(app, "bob", "hello", "bob again")
+        assert await tab.call("set", "uid", "carol") == "carol"
+        await emit(app, "carol", "hello", "carol")
+        assert await tab.events.await_("hello", 3) == [("ann",), ("bob",), ("carol",)]
 
 
 async def test_disconnect_user_drops_that_users_sockets_only() -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            mine = [await open_tab({"uid": "ann"}) for _ in range(3)]
-            theirs = await open_tab({"uid": "bob"})
-            await call_on_server(app.url, app.sessions.disconnect_user, "ann")
-            for tab in mine:
-                await tab.events.await_("dropped")
-            reasons = dict(await app.seen.await_("disconnect", 3))
-            assert reasons == {tab.sid: "user-revoked" for tab in mine}
-            assert await theirs.call("whoami") == "bob"
-            assert len(app.seen.get("disconnect")) == 3
+    async with served() as (app, open_tab):
+        mine = [await open_tab({"uid": "ann"}) for _ in range(3)]
+        theirs = await open_tab({"uid": "bob"})
+        await call_on_server(app.url, app.sessions.disconnect_user, "ann")
+        for tab in mine:
+            await tab.events.await_("dropped")
+        reasons = dict(await app.seen.await_("disconnect", 3))
+        assert reasons == {tab.sid: "user-revoked" for tab in mine}
+        assert await theirs.call("whoami") == "bob"
+        assert len(app.seen.get("disconnect")) == 3
 
 
 async def test_online_counts_a_users_sockets_as_they_come_and_go() -> None:
-    with serve() as app:
+    async with serve() as app:
         async with tabs(app) as open_tab:
             assert await online(app, "ann") == 0
             first = await open_tab({"uid": "ann"})
@@ -240,33 +243,32 @@ async def test_online_counts_a_users_sockets_as_they_come_and_go() -> None:
 
 
 async def test_revoke_user_destroys_every_session_and_drops_every_socket() -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            sessions = [await app.sessions.create({"uid": "ann"}) for _ in range(3)]
-            mine = [await open_tab(cookie=minted.cookie) for minted in sessions[:2]]
-            # The third was only registered, as a login view would; no socket opened it.
-            registered = await call_on_server(
-                app.url, register_session, app.store, FMT, sessions[2].session_id, "ann"
-            )
-            assert registered is None
-            bob = await open_tab({"uid": "bob"})
+    async with served() as (app, open_tab):
+        sessions = [await app.sessions.create({"uid": "ann"}) for _ in range(3)]
+        mine = [await open_tab(cookie=minted.cookie) for minted in sessions[:2]]
+        # The third was only registered, as a login view would; no socket opened it.
+        registered = await call_on_server(
+            app.url, register_session, app.store, FMT, sessions[2].session_id, "ann"
+        )
+        assert registered is None
+        bob = await open_tab({"uid": "bob"})
 
-            revoked = await call_on_server(app.url, app.sessions.revoke_user, "ann")
-            assert revoked == 3
-            for tab in mine:
-                await tab.events.await_("dropped")
-            for minted in sessions:
-                assert await app.store.get(FMT.store_key(minted.session_id)) is None
-            assert await bob.call("whoami") == "bob"
-            assert await app.store.live_members(user_index_key("ann")) == []
-            # Signed out everywhere: the old cookies open nothing any more.
-            refused = Tab(app.url, sessions[0].cookie)
-            with pytest.raises(socketio.exceptions.ConnectionError):
-                await refused.connect()
+        revoked = await call_on_server(app.url, app.sessions.revoke_user, "ann")
+        assert revoked == 3
+        for tab in mine:
+            await tab.events.await_("dropped")
+        for minted in sessions:
+            assert await app.store.get(FMT.store_key(minted.session_id)) is None
+        assert await bob.call("whoami") == "bob"
+        assert await app.store.live_members(user_index_key("ann")) == []
+        # Signed out everywhere: the old cookies open nothing any more.
+        refused = Tab(app.url, sessions[0].cookie)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await refused.connect()
 
 
 async def test_revoke_user_leaves_a_session_that_changed_hands_and_cleans_the_index() -> None:
-    with serve() as app:
+    async with serve() as app:
         store = app.store
         handed_over = await app.sessions.create({"uid": "bob"})  # ann's once, bob's now
         expired_id = "s" * 32  # listed, never stored (or long expired)
@@ -280,32 +282,30 @@ async def test_revoke_user_leaves_a_session_that_changed_hands_and_cleans_the_in
 
 @pytest.mark.parametrize("value", HOSTILE_USERS, ids=lambda value: type(value).__name__)
 async def test_a_session_naming_no_usable_user_is_served_as_anonymous(value: Any) -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            tab = await open_tab({"uid": value})
-            assert await tab.call("whoami") is None
-            assert app.sessions.tables()["users"] == 0
-            assert await tab.call("set", "uid", "ann") == "ann"  # and can still log in
+    async with served() as (app, open_tab):
+        tab = await open_tab({"uid": value})
+        assert await tab.call("whoami") is None
+        assert app.sessions.tables()["users"] == 0
+        assert await tab.call("set", "uid", "ann") == "ann"  # and can still log in
 
 
 @pytest.mark.parametrize("value", [*HOSTILE_USERS, None])
 async def test_a_bad_user_id_reaches_no_one_and_raises_nothing(value: Any) -> None:
-    with serve() as app:
-        async with tabs(app) as open_tab:
-            tab = await open_tab({"uid": "ann"})
-            await emit(app, value, "notice", 1)
-            await call_on_server(app.url, app.sessions.disconnect_user, value)
-            assert await online(app, value) == 0
-            revoked = await call_on_server(app.url, app.sessions.revoke_user, value)
-            assert isinstance(revoked, Failure) and revoked.code == "invalid-user"
-            failed = await register_session(app.store, FMT, "s" * 32, value)
-            assert isinstance(failed, Failure) and failed.code == "invalid-user"
-            with pytest.raises(SessionError) as raised:
-                app.sessions.user_room(value)
-            assert raised.value.code == "invalid-user"
-            await emit(app, "ann", "fence", 2)
-            assert await tab.events.await_("fence") == [(2,)]
-            assert tab.events.get("notice") == [] and tab.events.get("dropped") == []
+    async with served() as (app, open_tab):
+        tab = await open_tab({"uid": "ann"})
+        await emit(app, value, "notice", 1)
+        await call_on_server(app.url, app.sessions.disconnect_user, value)
+        assert await online(app, value) == 0
+        revoked = await call_on_server(app.url, app.sessions.revoke_user, value)
+        assert isinstance(revoked, Failure) and revoked.code == "invalid-user"
+        failed = await register_session(app.store, FMT, "s" * 32, value)
+        assert isinstance(failed, Failure) and failed.code == "invalid-user"
+        with pytest.raises(SessionError) as raised:
+            app.sessions.user_room(value)
+        assert raised.value.code == "invalid-user"
+        await emit(app, "ann", "fence", 2)
+        assert await tab.events.await_("fence") == [(2,)]
+        assert tab.events.get("notice") == [] and tab.events.get("dropped") == []
 
 
 async def test_a_user_key_function_that_raises_names_no_user() -> None:
@@ -314,20 +314,18 @@ async def test_a_user_key_function_that_raises_names_no_user() -> None:
             raise RuntimeError("the app's bug")
         return session.get("account", {}).get("id")
 
-    with serve(user_of) as app:
-        async with tabs(app) as open_tab:
-            assert await (await open_tab({"boom": True})).call("whoami") is None
-            assert await (await open_tab({"account": {"id": 7}})).call("whoami") == "7"
+    async with served(user_of) as (_, open_tab):
+        assert await (await open_tab({"boom": True})).call("whoami") is None
+        assert await (await open_tab({"account": {"id": 7}})).call("whoami") == "7"
 
 
 async def test_without_user_key_there_are_no_users() -> None:
-    with serve(None) as app:
-        async with tabs(app) as open_tab:
-            tab = await open_tab({"uid": "ann"})
-            assert await tab.call("whoami") is None
-            with pytest.raises(SessionError) as raised:
-                await online(app, "ann")
-            assert raised.value.code == "no-user-index"
-            revoked = await call_on_server(app.url, app.sessions.revoke_user, "ann")
-            assert isinstance(revoked, Failure) and revoked.code == "no-user-index"
-            assert "users" not in app.sessions.tables()
+    async with served(None) as (app, open_tab):
+        tab = await open_tab({"uid": "ann"})
+        assert await tab.call("whoami") is None
+        with pytest.raises(SessionError) as raised:
+            await online(app, "ann")
+        assert raised.value.code == "no-user-index"
+        revoked = await call_on_server(app.url, app.sessions.revoke_user, "ann")
+        assert isinstance(revoked, Failure) and revoked.code == "no-user-index"
+        assert "users" not in app.sessions.tables()

@@ -137,6 +137,13 @@ def tabs(app: App) -> Any:
             tab.client.disconnect()
 
 
+@contextlib.contextmanager
+def served(user_key: Any = "uid") -> Any:
+    """``(app, open_tab)``: `serve` and `tabs` together."""
+    with serve(user_key) as app, tabs(app) as open_tab:
+        yield app, open_tab
+
+
 def emit(app: App, user_id: Any, event: str, data: Any) -> None:
     call_on_server(app.url, app.sessions.emit_to_user, user_id, event, data)
 
@@ -147,73 +154,69 @@ def online(app: App, user_id: Any) -> int:
 
 
 def test_every_socket_of_a_user_gets_what_is_sent_to_the_user() -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            ann_laptop = open_tab({"uid": "ann"})
-            ann_phone = open_tab({"uid": "ann"})  # another session, another device
-            bob = open_tab({"uid": "bob"})
-            anonymous = open_tab({})
-            assert ann_laptop.call("whoami") == "ann"
-            assert anonymous.call("whoami") is None
+    with served() as (app, open_tab):
+        ann_laptop = open_tab({"uid": "ann"})
+        ann_phone = open_tab({"uid": "ann"})  # another session, another device
+        bob = open_tab({"uid": "bob"})
+        anonymous = open_tab({})
+        assert ann_laptop.call("whoami") == "ann"
+        assert anonymous.call("whoami") is None
 
-            emit(app, "ann", "notice", 1)
-            emit(app, "bob", "fence", 2)
-            emit(app, "nobody", "notice", 3)
-            assert ann_laptop.events.wait("notice") == [(1,)]
-            assert ann_phone.events.wait("notice") == [(1,)]
-            assert bob.events.wait("fence") == [(2,)]
-            assert bob.events.get("notice") == [] and anonymous.events.get("notice") == []
+        emit(app, "ann", "notice", 1)
+        emit(app, "bob", "fence", 2)
+        emit(app, "nobody", "notice", 3)
+        assert ann_laptop.events.wait("notice") == [(1,)]
+        assert ann_phone.events.wait("notice") == [(1,)]
+        assert bob.events.wait("fence") == [(2,)]
+        assert bob.events.get("notice") == [] and anonymous.events.get("notice") == []
 
 
 def test_an_int_user_id_is_its_decimal_string() -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            tab = open_tab({"uid": 42})
-            assert tab.call("whoami") == "42"
-            emit(app, "42", "a", 1)
-            emit(app, 42, "b", 2)
-            assert tab.events.wait("b") == [(2,)]
-            assert tab.events.get("a") == [(1,)]
-            assert app.sessions.user_room(42) == app.sessions.user_room("42")
+    with served() as (app, open_tab):
+        tab = open_tab({"uid": 42})
+        assert tab.call("whoami") == "42"
+        emit(app, "42", "a", 1)
+        emit(app, 42, "b", 2)
+        assert tab.events.wait("b") == [(2,)]
+        assert tab.events.get("a") == [(1,)]
+        assert app.sessions.user_room(42) == app.sessions.user_room("42")
 
 
 def test_a_save_or_reload_that_changes_the_user_moves_the_socket() -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            minted = app.sessions.create({})
-            tab = open_tab(cookie=minted.cookie)
-            assert tab.call("set", "uid", "ann") == "ann"  # a login over the socket
-            emit(app, "ann", "hello", "ann")
-            assert tab.events.wait("hello") == [("ann",)]
+    with served() as (app, open_tab):
+        minted = app.sessions.create({})
+        tab = open_tab(cookie=minted.cookie)
+        assert tab.call("set", "uid", "ann") == "ann"  # a login over the socket
+        emit(app, "ann", "hello", "ann")
+        assert tab.events.wait("hello") == [("ann",)]
 
-            assert tab.call("set", "uid", "bob") == "bob"
-            emit(app, "ann", "hello", "ann again")
-            emit(app, "bob", "hello", "bob")
-            assert tab.events.wait("hello", 2) == [("ann",), ("bob",)]
+        assert tab.call("set", "uid", "bob") == "bob"
+        emit(app, "ann", "hello", "ann again")
+        emit(app, "bob", "hello", "bob")
+        assert tab.events.wait("hello", 2) == [("ann",), ("bob",)]
 
-            # Another writer (HTTP) logs the session out; the socket sees it on reload.
-            other = app.sessions.get_session(tab.sid)
-            other.pop("uid")
-            call_on_server(app.url, other.save)
-            assert tab.call("reload") is None
-            emit(app, "bob", "hello", "bob again")
-            assert tab.call("set", "uid", "carol") == "carol"
-            emit(app, "carol", "hello", "carol")
-            assert tab.events.wait("hello", 3) == [("ann",), ("bob",), ("carol",)]
+        # Another writer (HTTP) logs the session out; the socket sees it on reload.
+        other = app.sessions.get_session(tab.sid)
+        other.pop("uid")
+        call_on_server(app.url, other.save)
+        assert tab.call("reload") is None
+        emit(app, "bob", "hello", "bob again")
+        assert tab.call("set", "uid", "carol") == "carol"
+        emit(app, "carol", "hello", "carol")
+        assert tab.events.wait("hello", 3) == [("ann",), ("bob",), ("carol",)]
 
 
 def test_disconnect_user_drops_that_users_sockets_only() -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            mine = [open_tab({"uid": "ann"}) for _ in range(3)]
-            theirs = open_tab({"uid": "bob"})
-            call_on_server(app.url, app.sessions.disconnect_user, "ann")
-            for tab in mine:
-                tab.events.wait("dropped")
-            reasons = dict(app.seen.wait("disconnect", 3))
-            assert reasons == {tab.sid: "user-revoked" for tab in mine}
-            assert theirs.call("whoami") == "bob"
-            assert len(app.seen.get("disconnect")) == 3
+    with served() as (app, open_tab):
+        mine = [open_tab({"uid": "ann"}) for _ in range(3)]
+        theirs = open_tab({"uid": "bob"})
+        call_on_server(app.url, app.sessions.disconnect_user, "ann")
+        for tab in mine:
+            tab.events.wait("dropped")
+        reasons = dict(app.seen.wait("disconnect", 3))
+        assert reasons == {tab.sid: "user-revoked" for tab in mine}
+        assert theirs.call("whoami") == "bob"
+        assert len(app.seen.get("disconnect")) == 3
 
 
 def test_online_counts_a_users_sockets_as_they_come_and_go() -> None:
@@ -236,29 +239,28 @@ def test_online_counts_a_users_sockets_as_they_come_and_go() -> None:
 
 
 def test_revoke_user_destroys_every_session_and_drops_every_socket() -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            sessions = [app.sessions.create({"uid": "ann"}) for _ in range(3)]
-            mine = [open_tab(cookie=minted.cookie) for minted in sessions[:2]]
-            # The third was only registered, as a login view would; no socket opened it.
-            registered = call_on_server(
-                app.url, register_session, app.store, FMT, sessions[2].session_id, "ann"
-            )
-            assert registered is None
-            bob = open_tab({"uid": "bob"})
+    with served() as (app, open_tab):
+        sessions = [app.sessions.create({"uid": "ann"}) for _ in range(3)]
+        mine = [open_tab(cookie=minted.cookie) for minted in sessions[:2]]
+        # The third was only registered, as a login view would; no socket opened it.
+        registered = call_on_server(
+            app.url, register_session, app.store, FMT, sessions[2].session_id, "ann"
+        )
+        assert registered is None
+        bob = open_tab({"uid": "bob"})
 
-            revoked = call_on_server(app.url, app.sessions.revoke_user, "ann")
-            assert revoked == 3
-            for tab in mine:
-                tab.events.wait("dropped")
-            for minted in sessions:
-                assert app.store.get(FMT.store_key(minted.session_id)) is None
-            assert bob.call("whoami") == "bob"
-            assert app.store.live_members(user_index_key("ann")) == []
-            # Signed out everywhere: the old cookies open nothing any more.
-            refused = Tab(app.url, sessions[0].cookie)
-            with pytest.raises(socketio.exceptions.ConnectionError):
-                refused.connect()
+        revoked = call_on_server(app.url, app.sessions.revoke_user, "ann")
+        assert revoked == 3
+        for tab in mine:
+            tab.events.wait("dropped")
+        for minted in sessions:
+            assert app.store.get(FMT.store_key(minted.session_id)) is None
+        assert bob.call("whoami") == "bob"
+        assert app.store.live_members(user_index_key("ann")) == []
+        # Signed out everywhere: the old cookies open nothing any more.
+        refused = Tab(app.url, sessions[0].cookie)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            refused.connect()
 
 
 def test_revoke_user_leaves_a_session_that_changed_hands_and_cleans_the_index() -> None:
@@ -276,32 +278,30 @@ def test_revoke_user_leaves_a_session_that_changed_hands_and_cleans_the_index() 
 
 @pytest.mark.parametrize("value", HOSTILE_USERS, ids=lambda value: type(value).__name__)
 def test_a_session_naming_no_usable_user_is_served_as_anonymous(value: Any) -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            tab = open_tab({"uid": value})
-            assert tab.call("whoami") is None
-            assert app.sessions.tables()["users"] == 0
-            assert tab.call("set", "uid", "ann") == "ann"  # and can still log in
+    with served() as (app, open_tab):
+        tab = open_tab({"uid": value})
+        assert tab.call("whoami") is None
+        assert app.sessions.tables()["users"] == 0
+        assert tab.call("set", "uid", "ann") == "ann"  # and can still log in
 
 
 @pytest.mark.parametrize("value", [*HOSTILE_USERS, None])
 def test_a_bad_user_id_reaches_no_one_and_raises_nothing(value: Any) -> None:
-    with serve() as app:
-        with tabs(app) as open_tab:
-            tab = open_tab({"uid": "ann"})
-            emit(app, value, "notice", 1)
-            call_on_server(app.url, app.sessions.disconnect_user, value)
-            assert online(app, value) == 0
-            revoked = call_on_server(app.url, app.sessions.revoke_user, value)
-            assert isinstance(revoked, Failure) and revoked.code == "invalid-user"
-            failed = register_session(app.store, FMT, "s" * 32, value)
-            assert isinstance(failed, Failure) and failed.code == "invalid-user"
-            with pytest.raises(SessionError) as raised:
-                app.sessions.user_room(value)
-            assert raised.value.code == "invalid-user"
-            emit(app, "ann", "fence", 2)
-            assert tab.events.wait("fence") == [(2,)]
-            assert tab.events.get("notice") == [] and tab.events.get("dropped") == []
+    with served() as (app, open_tab):
+        tab = open_tab({"uid": "ann"})
+        emit(app, value, "notice", 1)
+        call_on_server(app.url, app.sessions.disconnect_user, value)
+        assert online(app, value) == 0
+        revoked = call_on_server(app.url, app.sessions.revoke_user, value)
+        assert isinstance(revoked, Failure) and revoked.code == "invalid-user"
+        failed = register_session(app.store, FMT, "s" * 32, value)
+        assert isinstance(failed, Failure) and failed.code == "invalid-user"
+        with pytest.raises(SessionError) as raised:
+            app.sessions.user_room(value)
+        assert raised.value.code == "invalid-user"
+        emit(app, "ann", "fence", 2)
+        assert tab.events.wait("fence") == [(2,)]
+        assert tab.events.get("notice") == [] and tab.events.get("dropped") == []
 
 
 def test_a_user_key_function_that_raises_names_no_user() -> None:
@@ -310,20 +310,18 @@ def test_a_user_key_function_that_raises_names_no_user() -> None:
             raise RuntimeError("the app's bug")
         return session.get("account", {}).get("id")
 
-    with serve(user_of) as app:
-        with tabs(app) as open_tab:
-            assert (open_tab({"boom": True})).call("whoami") is None
-            assert (open_tab({"account": {"id": 7}})).call("whoami") == "7"
+    with served(user_of) as (_, open_tab):
+        assert (open_tab({"boom": True})).call("whoami") is None
+        assert (open_tab({"account": {"id": 7}})).call("whoami") == "7"
 
 
 def test_without_user_key_there_are_no_users() -> None:
-    with serve(None) as app:
-        with tabs(app) as open_tab:
-            tab = open_tab({"uid": "ann"})
-            assert tab.call("whoami") is None
-            with pytest.raises(SessionError) as raised:
-                online(app, "ann")
-            assert raised.value.code == "no-user-index"
-            revoked = call_on_server(app.url, app.sessions.revoke_user, "ann")
-            assert isinstance(revoked, Failure) and revoked.code == "no-user-index"
-            assert "users" not in app.sessions.tables()
+    with served(None) as (app, open_tab):
+        tab = open_tab({"uid": "ann"})
+        assert tab.call("whoami") is None
+        with pytest.raises(SessionError) as raised:
+            online(app, "ann")
+        assert raised.value.code == "no-user-index"
+        revoked = call_on_server(app.url, app.sessions.revoke_user, "ann")
+        assert isinstance(revoked, Failure) and revoked.code == "no-user-index"
+        assert "users" not in app.sessions.tables()
