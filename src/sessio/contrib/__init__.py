@@ -1,0 +1,1 @@
+"""Glue between sessio and web frameworks; each module needs its framework installed."""
