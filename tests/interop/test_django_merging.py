@@ -200,3 +200,28 @@ def test_switching_it_on_and_off_loses_no_session(engine: str) -> None:
         assert reads(cookie) == {**LOGGED_IN, "a": 1}
         serve(changing("b", 2, lambda: None), cookie)
     assert reads(cookie) == {**LOGGED_IN, "a": 1, "b": 2}
+
+
+@each([("db", "merging"), ("db", "stock")])
+def test_sign_out_everywhere_with_the_index_beside_django(engine: str) -> None:
+    """`DjangoStore` keeps no user index: one beside it (here a `MemoryStore`) takes the
+    login's `register_session`, and `revoke_user` finds every session there."""
+    from sessio.sync import MemoryStore, register_session, revoke_user
+
+    index, store = MemoryStore(), DjangoStore()
+    fmt = store.format()
+    cookies = []
+    for _ in range(2):
+
+        def view(session: Any) -> None:
+            session.cycle_key()  # auth.login
+            session.update(LOGGED_IN)
+            # The one line at login (in a user_logged_in receiver: request.session, user.pk):
+            assert register_session(store, fmt, session.session_key, 42, index=index) is None
+
+        cookies.append(serve(view))
+    other = login(_auth_user_id="7")
+    register_session(store, fmt, other.split("=", 1)[1], 42, index=index)  # changed hands since
+    assert revoke_user(store, fmt, 42, index=index) == 2  # the default key: _auth_user_id
+    assert [reads(cookie) for cookie in cookies] == [{}, {}]
+    assert reads(other) == {"_auth_user_id": "7"}

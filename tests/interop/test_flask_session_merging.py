@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from servers import run_wsgi, sync_client
 from sessio import Failure, formats
 from sessio.contrib.flask_session import MergingRedisSessionInterface, merge_saves
-from sessio.sync import RedisStore, SessionSockets
+from sessio.sync import RedisStore, SessionSockets, register_session, revoke_user
 from sessio.sync._session import Session
 
 SECRET = "flask-session-merging-secret"
@@ -39,6 +39,8 @@ class App:
         self.client = redis.Redis(port=port)
         self.prefix = prefix
         self.during: Callable[[], object] = lambda: None
+        self.store = RedisStore(self.client)
+        self.fmt = formats.flask_session(prefix=prefix)
         app = flask.Flask(__name__)
         app.config.update(
             SECRET_KEY=SECRET,
@@ -77,6 +79,15 @@ class App:
             flask.session.get("user")
             self.during()
             return ""
+
+        @app.get("/login/<user_id>")
+        def login(user_id: str) -> str:
+            flask.session["_user_id"] = user_id  # what Flask-Login's login_user keeps
+            # The one line at login (in a user_logged_in receiver, or right here):
+            sid = flask.session.sid  # type: ignore[attr-defined]
+            failure = register_session(self.store, self.fmt, sid, user_id)
+            assert failure is None
+            return "ok"
 
         @app.get("/get")
         def get() -> dict[str, Any]:
@@ -247,3 +258,17 @@ def test_switching_it_on_and_off_loses_no_session(make_app: Callable[[str], App]
     decoded = formats.flask_session(prefix=stock.prefix).decode(raw, 0)
     assert not isinstance(decoded, Failure) and decoded.meta == {"_permanent": True}
     assert 0 < stock.client.ttl(stock.prefix + sid) <= 31 * 86400
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sign_out_everywhere_from_a_flask_login_view(
+    make_app: Callable[[str], App], mode: str
+) -> None:
+    app = make_app(mode)
+    mine = [app.app.test_client().get("/login/7") for _ in range(2)]
+    cookies = [response.headers["Set-Cookie"].split(";", 1)[0] for response in mine]
+    theirs = app.app.test_client().get("/login/8").headers["Set-Cookie"].split(";", 1)[0]
+    assert [app.seen(cookie) for cookie in cookies] == [{"_user_id": "7"}] * 2
+    assert revoke_user(app.store, app.fmt, 7) == 2  # the default key: Flask-Login's _user_id
+    assert [app.seen(cookie) for cookie in cookies] == [{}, {}]
+    assert app.seen(theirs) == {"_user_id": "8"}
