@@ -1,12 +1,17 @@
 """Connections per second: a bare python-socketio AsyncServer against the same with sessio.
 
 Run: .venv/bin/python benchmarks/connections.py [--rounds R] [--per-round N] [--store memory|redis]
+     [--pair bare,sessio | sessio,users]
 
 Each server runs in its own process under uvicorn; this process is the client. One
 "connection" is a websocket connect with the session cookie, one acknowledged event and a
 disconnect, sequentially, with the same client. The servers are measured in alternating
 rounds so that the machine's noise falls on both alike; the result is the ratio of the
 medians. With ``--store redis`` sessio uses a RedisStore on a private redis-server.
+
+``--pair`` picks the two servers: ``bare`` (python-socketio alone), ``sessio``, and ``users``
+(sessio with ``user_key="user"``: every connect also joins the user's room, indexes the
+session under its user and counts the socket online); the ratio is the second over the first.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import socketio
@@ -56,7 +62,8 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
             store = RedisStore(redis.asyncio.Redis.from_url(redis_url))
         else:
             store = MemoryStore()
-        sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]))
+        users: dict[str, Any] = {"user_key": "user"} if kind == "users" else {}
+        sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]), **users)
 
         @sessions.on("connect")
         async def connect(err: Any, sid: str, session: Any) -> bool:
@@ -116,59 +123,75 @@ class Server:
         self.cookie = line[1]
         self.url = f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system, every thread)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
 
 
-async def measure(rounds: int, per_round: int, redis_url: str | None) -> dict[str, Any]:
-    bare, with_sessio = Server("bare", None), Server("sessio", redis_url)
+async def measure(
+    rounds: int, per_round: int, redis_url: str | None, pair: tuple[str, str]
+) -> dict[str, Any]:
+    base, other = pair
+    servers = {base: Server(base, redis_url), other: Server(other, redis_url)}
     try:
         deadline = time.monotonic() + 20
-        await wait_listening(bare.port, deadline)
-        await wait_listening(with_sessio.port, deadline)
-        await round_trip_rate(bare.url, bare.cookie, 20)  # warm-up both
-        await round_trip_rate(with_sessio.url, with_sessio.cookie, 20)
-        rates: dict[str, list[float]] = {"bare": [], "sessio": []}
+        for server in servers.values():
+            await wait_listening(server.port, deadline)
+        for server in servers.values():  # warm-up both
+            await round_trip_rate(server.url, server.cookie, 20)
+        rates: dict[str, list[float]] = {base: [], other: []}
+        cpu = dict.fromkeys(servers, 0.0)
         for r in range(rounds):
-            order = [("bare", bare), ("sessio", with_sessio)]
+            order = list(servers.items())
             for name, server in order if r % 2 == 0 else reversed(order):
+                before = server.cpu_seconds()
                 rates[name].append(await round_trip_rate(server.url, server.cookie, per_round))
+                cpu[name] += server.cpu_seconds() - before
     finally:
-        bare.close()
-        with_sessio.close()
-    bare_rate, sessio_rate = statistics.median(rates["bare"]), statistics.median(rates["sessio"])
+        for server in servers.values():
+            server.close()
+    base_rate, other_rate = statistics.median(rates[base]), statistics.median(rates[other])
     return {
         "store": "redis" if redis_url else "memory",
         "rounds": rounds,
         "connections_per_round": per_round,
-        "bare_conn_per_s": round(bare_rate, 1),
-        "sessio_conn_per_s": round(sessio_rate, 1),
-        "ratio_sessio_over_bare": round(sessio_rate / bare_rate, 4),
+        f"{base}_conn_per_s": round(base_rate, 1),
+        f"{other}_conn_per_s": round(other_rate, 1),
+        f"ratio_{other}_over_{base}": round(other_rate / base_rate, 4),
         "paired_ratio": round(
-            statistics.median(s / b for s, b in zip(rates["sessio"], rates["bare"], strict=True)),
+            statistics.median(o / b for o, b in zip(rates[other], rates[base], strict=True)),
             4,
         ),
-        "bare_rounds": [round(x, 1) for x in rates["bare"]],
-        "sessio_rounds": [round(x, 1) for x in rates["sessio"]],
+        # Steadier than rates on a shared machine: the server's own CPU time per connection.
+        f"{base}_cpu_ms_per_conn": round(cpu[base] * 1000 / (rounds * per_round), 3),
+        f"{other}_cpu_ms_per_conn": round(cpu[other] * 1000 / (rounds * per_round), 3),
+        f"{base}_rounds": [round(x, 1) for x in rates[base]],
+        f"{other}_rounds": [round(x, 1) for x in rates[other]],
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=["bare", "sessio"])
+    parser.add_argument("--serve", choices=["bare", "sessio", "users"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=200)
+    parser.add_argument("--pair", choices=["bare,sessio", "sessio,users"], default="bare,sessio")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.redis)
         return 0
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
-        report = asyncio.run(measure(args.rounds, args.per_round, redis_url))
+        base, other = args.pair.split(",")
+        report = asyncio.run(measure(args.rounds, args.per_round, redis_url, (base, other)))
     print(json.dumps(report))
     return 0
 
