@@ -50,11 +50,16 @@ USER_ROOM_PREFIX = "sessio:user:"
 _FALLBACK_LIFETIME = 31 * 86400
 
 #: Where each framework's login keeps the user, by format name: `revoke_user`'s default.
+#: Facts: Django 5.2 ``contrib/auth/__init__.py`` (``SESSION_KEY = "_auth_user_id"``);
+#: Flask-Login 0.6 ``login_user`` (``session["_user_id"]``); passport 0.7
+#: ``SessionManager.logIn`` (``req.session.passport.user``); aiohttp-security 0.5
+#: ``SessionIdentityPolicy(session_key="AIOHTTP_SECURITY")``.
 DEFAULT_USER_KEYS: Mapping[str, str] = {
     "django": "_auth_user_id",
     "flask_session": "_user_id",
     "flask": "_user_id",
     "express": "passport.user",
+    "aiohttp": "AIOHTTP_SECURITY",
 }
 
 #: What `user_key=` takes: a dotted path into the session, or a function of the session.

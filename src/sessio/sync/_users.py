@@ -5,13 +5,10 @@
 connect is accepted), every session that a save, reload, touch or destroy rebased (`follow`),
 and every socket that left (`leave`). With no `user_key` each of these returns at once.
 
-What it keeps in the store (through a `UserIndex`: `RedisStore` or `MemoryStore`):
-
-* the index: per user, the ids of the sessions a socket opened, each until its session's
-  lifetime would end; written at most once per half lifetime per session (`IndexMemo`);
-* presence: per user, each open socket, until `HEARTBEAT_MISSES` heartbeats from now. Changes
-  go out in the background, merged over `COALESCE` seconds, so a connect waits for none of it;
-  `online` sends what this node owes before it counts.
+What it keeps in the store (through a `UserIndex`: `RedisStore` or `MemoryStore`): the
+index, per user, of the ids of the sessions a socket opened, each until its session's lifetime
+would end, written at most once per half lifetime per session (`IndexMemo`), and each socket's
+presence (`Presence`).
 
 Nothing here may fail a connect or a save: store errors are logged and the next heartbeat
 tries again; a session naming an unusable user is served as one that names none.
@@ -26,30 +23,26 @@ import socketio
 
 from sessio.core import Failure, Format, StoreFormat
 from sessio.core._failures import id_tag
-from sessio.core._presence import IndexMemo, PresenceLedger, UserTable, presence_ttl
+from sessio.core._presence import IndexMemo, UserTable
 from sessio.core._users import (
     UserKey,
     UserKeySpec,
     as_user_id,
     index_lifetime,
-    socket_tag,
     user_index_key,
-    user_presence_key,
     user_room,
 )
 from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
-from sessio.sync._primitives import Lock, ThreadLock, Wakeup
+from sessio.sync._presence import Presence
+from sessio.sync._primitives import Lock, ThreadLock
 from sessio.sync._session import Session, call_store
 from sessio.sync.stores._protocol import Store
 from sessio.sync.stores._user_index import UserIndex
 
-__all__ = ["COALESCE", "Users"]
+__all__ = ["Users"]
 
 logger = logging.getLogger("sessio")
-
-#: How long presence changes wait to be sent together (seconds).
-COALESCE = 0.05
 
 Socket = tuple[str, str]
 
@@ -77,16 +70,24 @@ class Users:
         # socket left must not put the socket back in the tables.
         self._session_of = session_of
         self._table = UserTable()
-        self._ledger = PresenceLedger(presence_ttl(heartbeat_every))
         self._memo = IndexMemo()
         self._lock = ThreadLock()
-        # One flush at a time: two in flight could land a socket's join after its leave.
-        self._flushing = Lock()
+        # Moves of one socket in the order of their assignments (the sync shell's handlers run
+        # in parallel threads): the socket ends in the room of the user it was assigned last.
         self._moving = Lock()
-        self._closing = Wakeup(sio.eio.create_event())
-        self._changed = Wakeup(sio.eio.create_event())
-        self._started = False
-        self._closed = False
+        self._presence = (
+            None
+            if index is None or user_key is None
+            else Presence(
+                sio,
+                index,
+                clock,
+                heartbeat_every,
+                self._lock,
+                self._table.held,
+                self._refresh_index,
+            )
+        )
 
     @classmethod
     def attach(
@@ -160,22 +161,20 @@ class Users:
     def follow(self, key: Socket, session: Session) -> None:
         """Put socket `key` with the user `session` names now; index the session for them."""
         user_id = self.user_of(session)
-        # Moves of one socket in the order of their assignments (the sync shell's handlers run
-        # in parallel threads): the socket ends in the room of the user it was assigned last.
         with self._moving:
             with self._lock:
                 if self._session_of(key) is not session:
                     return
                 before = self._table.assign(key, user_id)
-                if before != user_id:
-                    tag = socket_tag(*key)
+                if before != user_id and self._presence is not None:
                     if before is not None:
-                        self._ledger.left(before, tag)
+                        self._presence.left(before, key)
                     if user_id is not None:
-                        self._ledger.joined(user_id, tag)
+                        self._presence.joined(user_id, key)
             if before != user_id:
                 self._move(key, before, user_id)
-                self._changed.set()
+                if self._presence is not None:
+                    self._presence.changed()
         if user_id is not None and session.id is not None:
             self._index(session.id, user_id)
 
@@ -185,10 +184,10 @@ class Users:
             return
         with self._lock:
             before = self._table.release(key)
-            if before is not None:
-                self._ledger.left(before, socket_tag(*key))
-        if before is not None:
-            self._changed.set()
+            if before is not None and self._presence is not None:
+                self._presence.left(before, key)
+        if before is not None and self._presence is not None:
+            self._presence.changed()
 
     def _move(self, key: Socket, before: str | None, after: str | None) -> None:
         namespace, sid = key
@@ -222,75 +221,21 @@ class Users:
         with self._lock:
             self._memo.wrote(session_id, user_id, now, lifetime)
 
-    # -- presence --------------------------------------------------------------------------
+    # -- presence and the heartbeat -------------------------------------------------------
 
     def online(self, user_id: object) -> int:
         """How many sockets `user_id` has open on every node (0 for what is no user id)."""
         found = as_user_id(user_id)
         if isinstance(found, Failure):
             return 0
-        if self.index is None or not self.enabled:
+        if self._presence is None:
             raise error_for(Failure.no_user_index())
-        self.flush()
-        key = user_presence_key(found)
-        count: int = call_store(self.index.count_members, key, doing="presence")
-        return count
-
-    def flush(self, *, heartbeat: bool = False) -> None:
-        """Send the store what this node owes it (with `heartbeat`: every socket, refreshed)."""
-        if self.index is None or not self.enabled:
-            return
-        with self._flushing:
-            with self._lock:
-                if heartbeat:
-                    held = self._table.held()
-                    tags = {user: [socket_tag(*key) for key in keys] for user, keys in held.items()}
-                    updates = self._ledger.heartbeat(tags)
-                else:
-                    updates = self._ledger.take()
-            for update in updates:
-                try:
-                    call_store(
-                        self.index.update_members,
-                        update.key,
-                        update.add,
-                        update.remove,
-                        doing="presence",
-                    )
-                except SessionError:
-                    continue  # logged; the next heartbeat puts it right
-
-    # -- background work -------------------------------------------------------------------
+        return self._presence.count(found)
 
     def start(self) -> None:
         """Start the heartbeat (once; not without a user index)."""
-        with self._lock:
-            if self._started or self._closed or self.index is None:
-                return
-            self._started = True
-        self.sio.start_background_task(self._beat)
-
-    def _beat(self) -> None:
-        last = self.clock()
-        while not self._closed:
-            changed = self._changed
-            changed.wait(self.heartbeat_every)
-            if self._closed:
-                break
-            # A fresh event before taking what is owed: a change from now on wakes the next
-            # round, one before it is in what this round takes.
-            self._changed = Wakeup(self.sio.eio.create_event())
-            if self._closing.wait(COALESCE):
-                break
-            due = self.clock() - last >= self.heartbeat_every
-            try:
-                self.flush(heartbeat=due)
-                if due:
-                    last = self.clock()
-                    self._refresh_index()
-            except Exception:
-                logger.exception("user presence round failed")
-        self._final_flush()
+        if self._presence is not None:
+            self._presence.start()
 
     def _refresh_index(self) -> None:
         # Sessions with sockets here stay in their users' indexes while they are open.
@@ -298,25 +243,14 @@ class Users:
             held = self._table.held()
         for user_id, keys in held.items():
             for key in keys:
-                session_id = self._session_id(key)
-                if session_id is not None:
-                    self._index(session_id, user_id)
-
-    def _session_id(self, key: Socket) -> str | None:
-        session = self._session_of(key)
-        return None if session is None else session.id
-
-    def _final_flush(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            logger.exception("user presence: last flush failed")
+                session = self._session_of(key)
+                if session is not None and session.id is not None:
+                    self._index(session.id, user_id)
 
     def close(self) -> None:
         """Stop the heartbeat (its last round sends what is owed)."""
-        self._closed = True
-        self._closing.set()
-        self._changed.set()
+        if self._presence is not None:
+            self._presence.close()
 
 
 def _tag(session: Session) -> str:
