@@ -1,7 +1,7 @@
 """Connections per second: a bare python-socketio AsyncServer against the same with sessio.
 
 Run: .venv/bin/python benchmarks/connections.py [--rounds R] [--per-round N] [--store memory|redis]
-     [--pair bare,sessio | sessio,users]
+     [--pair bare,sessio | sessio,users] [--instructions N]
 
 Each server runs in its own process under uvicorn; this process is the client. One
 "connection" is a websocket connect with the session cookie, one acknowledged event and a
@@ -9,9 +9,18 @@ disconnect, sequentially, with the same client. The servers are measured in alte
 rounds so that the machine's noise falls on both alike; the result is the ratio of the
 medians. With ``--store redis`` sessio uses a RedisStore on a private redis-server.
 
-``--pair`` picks the two servers: ``bare`` (python-socketio alone), ``sessio``, and ``users``
+``--pair`` picks the two servers: ``bare`` (python-socketio alone), ``sessio``, ``users``
 (sessio with ``user_key="user"``: every connect also joins the user's room, indexes the
-session under its user and counts the socket online); the ratio is the second over the first.
+session under its user and counts the socket online) and ``rooms`` (``user_key`` over a store
+without a user index: the user's room only); the ratio is the second over the first.
+
+Rates on a shared machine swing by tens of percent between rounds; each server's CPU time per
+connection (from /proc) is steadier, and with ``--instructions N`` each server runs under
+valgrind's callgrind instead: after a warm-up its counters are zeroed (``callgrind_control
+-z``), N connections are made and the count dumped (``-d``): instructions per connection, which
+the machine's load does not change. Under callgrind everything is ~50 times slower, so
+background work that real traffic shares between connections (presence flushes, merged over
+50 ms) falls on nearly every one: the count errs on the high side.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +46,36 @@ SECRET = "keyboard cat"
 
 
 # -- server side (runs in a child process) ----------------------------------------------
+
+
+class WithoutIndex:
+    """A store's sessions without its user index: ``user_key`` then keeps user rooms only (as
+    with a `DjangoStore`), no index and no presence writes."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self.store.get(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        await self.store.set(key, value, ttl)
+
+    async def delete(self, key: str) -> None:
+        await self.store.delete(key)
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        result: tuple[bool, bytes | None] = await self.store.compare_and_set(
+            key, expected, value, ttl
+        )
+        return result
+
+    async def ttl(self, key: str) -> float | None:
+        left: float | None = await self.store.ttl(key)
+        return left
 
 
 def serve(kind: str, port: int, redis_url: str | None) -> None:
@@ -62,7 +103,9 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
             store = RedisStore(redis.asyncio.Redis.from_url(redis_url))
         else:
             store = MemoryStore()
-        users: dict[str, Any] = {"user_key": "user"} if kind == "users" else {}
+        if kind == "rooms":
+            store = WithoutIndex(store)
+        users: dict[str, Any] = {"user_key": "user"} if kind in ("users", "rooms") else {}
         sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]), **users)
 
         @sessions.on("connect")
@@ -99,21 +142,23 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
 # -- client side ------------------------------------------------------------------------
 
 
-async def round_trip_rate(url: str, cookie: str, count: int) -> float:
+async def round_trip_rate(url: str, cookie: str, count: int, timeout: float = 5) -> float:
     """Connections per second over `count` sequential connect + call + disconnect."""
     client = socketio.AsyncClient()
     start = time.perf_counter()
     for i in range(count):
-        await client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
-        assert await client.call("ping", i, timeout=5) == i
+        await client.connect(
+            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=timeout
+        )
+        assert await client.call("ping", i, timeout=timeout) == i
         await client.disconnect()
     return count / (time.perf_counter() - start)
 
 
 class Server:
-    def __init__(self, kind: str, redis_url: str | None) -> None:
+    def __init__(self, kind: str, redis_url: str | None, under: list[str] | None = None) -> None:
         self.port = free_port()
-        args = [sys.executable, __file__, "--serve", kind, "--port", str(self.port)]
+        args = [*(under or []), sys.executable, __file__, "--serve", kind, "--port", str(self.port)]
         if redis_url:
             args += ["--redis", redis_url]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -175,15 +220,60 @@ async def measure(
     }
 
 
+def instructions(kind: str, redis_url: str | None, count: int, workdir: Path) -> float:
+    """Instructions the `kind` server executes per connection (callgrind, after a warm-up)."""
+    out = workdir / f"callgrind.{kind}"
+    server = Server(
+        kind, redis_url, under=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    )
+    try:
+        pid = str(server.process.pid)
+        asyncio.run(wait_listening(server.port, time.monotonic() + 120))
+        asyncio.run(round_trip_rate(server.url, server.cookie, 10, timeout=60))
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+        asyncio.run(round_trip_rate(server.url, server.cookie, count, timeout=60))
+        subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+    finally:
+        server.close()
+    dump = sorted(workdir.glob(f"callgrind.{kind}.*"))[0]  # the -d dump: "<out>.1"
+    for line in dump.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1]) / count
+    raise RuntimeError(f"no summary in {dump}")
+
+
+def measure_instructions(
+    count: int, redis_url: str | None, pair: tuple[str, str]
+) -> dict[str, Any]:
+    base, other = pair
+    with (
+        tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-") as tmp,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        futures = {
+            kind: pool.submit(instructions, kind, redis_url, count, Path(tmp)) for kind in pair
+        }
+        per = {kind: future.result() for kind, future in futures.items()}
+    return {
+        "store": "redis" if redis_url else "memory",
+        "connections": count,
+        "instructions_per_conn": {kind: round(per[kind]) for kind in pair},
+        f"{other}_over_{base}": round(per[other] / per[base], 4),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=["bare", "sessio", "users"])
+    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=200)
-    parser.add_argument("--pair", choices=["bare,sessio", "sessio,users"], default="bare,sessio")
+    parser.add_argument(
+        "--pair", choices=["bare,sessio", "sessio,users", "sessio,rooms"], default="bare,sessio"
+    )
+    parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.redis)
@@ -191,7 +281,10 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
         base, other = args.pair.split(",")
-        report = asyncio.run(measure(args.rounds, args.per_round, redis_url, (base, other)))
+        if args.instructions:
+            report = measure_instructions(args.instructions, redis_url, (base, other))
+        else:
+            report = asyncio.run(measure(args.rounds, args.per_round, redis_url, (base, other)))
     print(json.dumps(report))
     return 0
 

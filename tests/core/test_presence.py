@@ -38,6 +38,7 @@ def test_the_user_table_agrees_with_a_plain_model(
             expected = sorted(k for k, u in model.items() if u == name)
             assert table.sockets_of(name) == expected
             assert table.sockets_in(user_room(name)) == expected
+            assert table.room(name) == user_room(name)
         assert table.held() == {
             u: sorted(k for k, v in model.items() if v == u) for u in set(model.values())
         }

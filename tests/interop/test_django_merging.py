@@ -225,3 +225,30 @@ def test_sign_out_everywhere_with_the_index_beside_django(engine: str) -> None:
     assert revoke_user(store, fmt, 42, index=index) == 2  # the default key: _auth_user_id
     assert [reads(cookie) for cookie in cookies] == [{}, {}]
     assert reads(other) == {"_auth_user_id": "7"}
+
+
+@each([("db", "merging"), ("cache", "merging")])
+def test_the_async_session_api_merges_too(engine: str) -> None:
+    """``aget``/``asave`` (Django's async session API) load and save the same way."""
+    import asyncio
+
+    from django.contrib.sessions.backends.base import (  # type: ignore[import-untyped]
+        SessionBase,
+    )
+    from django.utils.module_loading import import_string  # type: ignore[import-untyped]
+
+    cookie = login(**LOGGED_IN)
+    key = cookie.split("=", 1)[1]
+    from django.conf import settings
+
+    store_class: type[SessionBase] = import_string(settings.SESSION_ENGINE + ".SessionStore")
+
+    async def request() -> None:
+        session = store_class(session_key=key)
+        assert await session.aget("_auth_user_id") == "42"  # loaded (aload)
+        await asyncio.to_thread(socket_saves(cookie, "from_socket", 1))
+        await session.aset("theme", "dark")
+        await session.asave()
+
+    asyncio.run(request())
+    assert reads(cookie) == {**LOGGED_IN, "from_socket": 1, "theme": "dark"}

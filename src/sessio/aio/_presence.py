@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import socketio
 
-from sessio.aio._primitives import AsyncLock, AsyncWakeup, ThreadLock
+from sessio.aio._primitives import AsyncLock, AsyncWakeup, ThreadLock, sleep
 from sessio.aio._session import call_store
 from sessio.aio.stores._user_index import UserIndex
 from sessio.core._presence import PresenceLedger, presence_ttl
@@ -25,8 +25,9 @@ __all__ = ["COALESCE", "AsyncPresence"]
 
 logger = logging.getLogger("sessio")
 
-#: How long presence changes wait to be sent together (seconds).
-COALESCE = 0.05
+#: How long presence changes wait to be sent together (seconds): the longest another node
+#: counts a socket that came or went late, and what makes a burst of connects one write.
+COALESCE = 0.2
 
 Socket = tuple[str, str]
 
@@ -58,7 +59,6 @@ class AsyncPresence:
         self._on_heartbeat = on_heartbeat
         # One flush at a time: two in flight could land a socket's join after its leave.
         self._flushing = AsyncLock()
-        self._closing = AsyncWakeup(sio.eio.create_event())
         self._changed = AsyncWakeup(sio.eio.create_event())
         self._started = False
         self._closed = False
@@ -121,7 +121,8 @@ class AsyncPresence:
             # A fresh event before taking what is owed: a change from now on wakes the next
             # round, one before it is in what this round takes.
             self._changed = AsyncWakeup(self.sio.eio.create_event())
-            if await self._closing.wait(COALESCE):
+            await sleep(COALESCE)  # what else changes meanwhile goes in the same round
+            if self._closed:
                 break
             due = self.clock() - last >= self.heartbeat_every
             try:
@@ -139,5 +140,4 @@ class AsyncPresence:
     async def close(self) -> None:
         """Stop the heartbeat (its last round sends what is owed)."""
         self._closed = True
-        self._closing.set()
         self._changed.set()

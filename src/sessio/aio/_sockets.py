@@ -182,7 +182,7 @@ class AsyncSessionSockets(AsyncUserSockets):
                 await self._users.join(key, session)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
-                await self._users.leave(key)
+                self._users.leave(key)
                 return False
             return result
 
@@ -196,7 +196,7 @@ class AsyncSessionSockets(AsyncUserSockets):
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         async def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
-            await self._users.leave((namespace, sid))
+            self._users.leave((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers[namespace].get("disconnect")
             if handler is None:

@@ -22,7 +22,7 @@ import socketio
 
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._presence import AsyncPresence
-from sessio.aio._primitives import AsyncLock, ThreadLock
+from sessio.aio._primitives import ThreadLock
 from sessio.aio._session import AsyncSession, call_store
 from sessio.aio.stores._protocol import Store
 from sessio.aio.stores._user_index import UserIndex
@@ -35,7 +35,6 @@ from sessio.core._users import (
     as_user_id,
     index_lifetime,
     user_index_key,
-    user_room,
 )
 from sessio.errors import SessionError, error_for
 
@@ -71,9 +70,6 @@ class AsyncUsers:
         self._table = UserTable()
         self._memo = IndexMemo()
         self._lock = ThreadLock()
-        # Moves of one socket in the order of their assignments (the sync shell's handlers run
-        # in parallel threads): the socket ends in the room of the user it was assigned last.
-        self._moving = AsyncLock()
         self._presence = (
             None
             if index is None or user_key is None
@@ -160,24 +156,25 @@ class AsyncUsers:
     async def follow(self, key: Socket, session: AsyncSession) -> None:
         """Put socket `key` with the user `session` names now; index the session for them."""
         user_id = self.user_of(session)
-        async with self._moving:
-            with self._lock:
-                if self._session_of(key) is not session:
-                    return
-                before = self._table.assign(key, user_id)
-                if before != user_id and self._presence is not None:
+        with self._lock:
+            if self._session_of(key) is not session:
+                return
+            before = self._table.assign(key, user_id)
+            if before != user_id:
+                # Under the lock, so that the socket ends in the room of the user it was
+                # assigned last (the sync shell's handlers run in parallel threads).
+                self._move(key, before, user_id)
+                if self._presence is not None:
                     if before is not None:
                         self._presence.left(before, key)
                     if user_id is not None:
                         self._presence.joined(user_id, key)
-            if before != user_id:
-                await self._move(key, before, user_id)
-                if self._presence is not None:
-                    self._presence.changed()
+        if before != user_id and self._presence is not None:
+            self._presence.changed()
         if user_id is not None and session.id is not None:
             await self._index(session.id, user_id)
 
-    async def leave(self, key: Socket) -> None:
+    def leave(self, key: Socket) -> None:
         """Socket `key` left (python-socketio took it out of every room itself)."""
         if not self.enabled:
             return
@@ -188,14 +185,18 @@ class AsyncUsers:
         if before is not None and self._presence is not None:
             self._presence.changed()
 
-    async def _move(self, key: Socket, before: str | None, after: str | None) -> None:
+    def _move(self, key: Socket, before: str | None, after: str | None) -> None:
         namespace, sid = key
-        # A socket that left meanwhile is in no room: python-socketio refuses (KeyError).
+        # The manager's own step for a socket of this node, which is what ``enter_room`` and
+        # ``leave_room`` come to for one (a pub/sub manager publishes only for other nodes'),
+        # without a coroutine: it can be done under the table's lock. A socket that left
+        # meanwhile is in no room any more, and python-socketio refuses it (KeyError).
+        manager = self.sio.manager
         try:
             if after is not None:
-                await self.sio.enter_room(sid, user_room(after), namespace=namespace)
+                manager.basic_enter_room(sid, namespace, self._table.room(after))
             if before is not None:
-                await self.sio.leave_room(sid, user_room(before), namespace=namespace)
+                manager.basic_leave_room(sid, namespace, self._table.room(before))
         except Exception:
             logger.debug("socket %s on %s left while changing user", sid, namespace, exc_info=True)
 

@@ -73,6 +73,8 @@ class UserTable:
 
     _user: dict[Socket, str] = field(factory=dict, init=False)
     _sockets: dict[str, set[Socket]] = field(factory=dict, init=False)
+    # Each user's room (hashed once while the user has sockets here), and back.
+    _room: dict[str, str] = field(factory=dict, init=False)
     _by_room: dict[str, str] = field(factory=dict, init=False)
 
     def assign(self, key: Socket, user_id: str | None) -> str | None:
@@ -83,8 +85,12 @@ class UserTable:
         self._drop(key, before)
         if user_id is not None:
             self._user[key] = user_id
-            self._sockets.setdefault(user_id, set()).add(key)
-            self._by_room[user_room(user_id)] = user_id
+            sockets = self._sockets.get(user_id)
+            if sockets is None:
+                sockets = self._sockets[user_id] = set()
+                room = self._room[user_id] = user_room(user_id)
+                self._by_room[room] = user_id
+            sockets.add(key)
         return before
 
     def release(self, key: Socket) -> str | None:
@@ -99,7 +105,12 @@ class UserTable:
         sockets.discard(key)
         if not sockets:
             del self._sockets[user_id]
-            del self._by_room[user_room(user_id)]
+            del self._by_room[self._room.pop(user_id)]
+
+    def room(self, user_id: str) -> str:
+        """`user_room(user_id)`, without hashing again while the user has sockets here."""
+        found = self._room.get(user_id)
+        return user_room(user_id) if found is None else found
 
     def user(self, key: Socket) -> str | None:
         """Whose socket `key` is (None: no one's, or not here)."""

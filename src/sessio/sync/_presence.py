@@ -18,7 +18,7 @@ import socketio
 from sessio.core._presence import PresenceLedger, presence_ttl
 from sessio.core._users import socket_tag, user_presence_key
 from sessio.errors import SessionError
-from sessio.sync._primitives import Lock, ThreadLock, Wakeup
+from sessio.sync._primitives import Lock, ThreadLock, Wakeup, sleep
 from sessio.sync._session import call_store
 from sessio.sync.stores._user_index import UserIndex
 
@@ -26,8 +26,9 @@ __all__ = ["COALESCE", "Presence"]
 
 logger = logging.getLogger("sessio")
 
-#: How long presence changes wait to be sent together (seconds).
-COALESCE = 0.05
+#: How long presence changes wait to be sent together (seconds): the longest another node
+#: counts a socket that came or went late, and what makes a burst of connects one write.
+COALESCE = 0.2
 
 Socket = tuple[str, str]
 
@@ -59,7 +60,6 @@ class Presence:
         self._on_heartbeat = on_heartbeat
         # One flush at a time: two in flight could land a socket's join after its leave.
         self._flushing = Lock()
-        self._closing = Wakeup(sio.eio.create_event())
         self._changed = Wakeup(sio.eio.create_event())
         self._started = False
         self._closed = False
@@ -122,7 +122,8 @@ class Presence:
             # A fresh event before taking what is owed: a change from now on wakes the next
             # round, one before it is in what this round takes.
             self._changed = Wakeup(self.sio.eio.create_event())
-            if self._closing.wait(COALESCE):
+            sleep(COALESCE)  # what else changes meanwhile goes in the same round
+            if self._closed:
                 break
             due = self.clock() - last >= self.heartbeat_every
             try:
@@ -140,5 +141,4 @@ class Presence:
     def close(self) -> None:
         """Stop the heartbeat (its last round sends what is owed)."""
         self._closed = True
-        self._closing.set()
         self._changed.set()

@@ -30,12 +30,11 @@ from sessio.core._users import (
     as_user_id,
     index_lifetime,
     user_index_key,
-    user_room,
 )
 from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._presence import Presence
-from sessio.sync._primitives import Lock, ThreadLock
+from sessio.sync._primitives import ThreadLock
 from sessio.sync._session import Session, call_store
 from sessio.sync.stores._protocol import Store
 from sessio.sync.stores._user_index import UserIndex
@@ -72,9 +71,6 @@ class Users:
         self._table = UserTable()
         self._memo = IndexMemo()
         self._lock = ThreadLock()
-        # Moves of one socket in the order of their assignments (the sync shell's handlers run
-        # in parallel threads): the socket ends in the room of the user it was assigned last.
-        self._moving = Lock()
         self._presence = (
             None
             if index is None or user_key is None
@@ -161,20 +157,21 @@ class Users:
     def follow(self, key: Socket, session: Session) -> None:
         """Put socket `key` with the user `session` names now; index the session for them."""
         user_id = self.user_of(session)
-        with self._moving:
-            with self._lock:
-                if self._session_of(key) is not session:
-                    return
-                before = self._table.assign(key, user_id)
-                if before != user_id and self._presence is not None:
+        with self._lock:
+            if self._session_of(key) is not session:
+                return
+            before = self._table.assign(key, user_id)
+            if before != user_id:
+                # Under the lock, so that the socket ends in the room of the user it was
+                # assigned last (the sync shell's handlers run in parallel threads).
+                self._move(key, before, user_id)
+                if self._presence is not None:
                     if before is not None:
                         self._presence.left(before, key)
                     if user_id is not None:
                         self._presence.joined(user_id, key)
-            if before != user_id:
-                self._move(key, before, user_id)
-                if self._presence is not None:
-                    self._presence.changed()
+        if before != user_id and self._presence is not None:
+            self._presence.changed()
         if user_id is not None and session.id is not None:
             self._index(session.id, user_id)
 
@@ -191,12 +188,16 @@ class Users:
 
     def _move(self, key: Socket, before: str | None, after: str | None) -> None:
         namespace, sid = key
-        # A socket that left meanwhile is in no room: python-socketio refuses (KeyError).
+        # The manager's own step for a socket of this node, which is what ``enter_room`` and
+        # ``leave_room`` come to for one (a pub/sub manager publishes only for other nodes'),
+        # without a coroutine: it can be done under the table's lock. A socket that left
+        # meanwhile is in no room any more, and python-socketio refuses it (KeyError).
+        manager = self.sio.manager
         try:
             if after is not None:
-                self.sio.enter_room(sid, user_room(after), namespace=namespace)
+                manager.basic_enter_room(sid, namespace, self._table.room(after))
             if before is not None:
-                self.sio.leave_room(sid, user_room(before), namespace=namespace)
+                manager.basic_leave_room(sid, namespace, self._table.room(before))
         except Exception:
             logger.debug("socket %s on %s left while changing user", sid, namespace, exc_info=True)
 
