@@ -20,6 +20,7 @@ from sessio._memory_sets import MemorySets
 from sessio.aio import UserIndex as AsyncUserIndex
 from sessio.aio.stores.memory import MemoryStore as AsyncMemoryStore
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.core._presence import SetUpdate
 from sessio.sync import MemoryStore, UserIndex
 from sessio.sync.stores.redis import RedisStore
 
@@ -142,3 +143,32 @@ async def test_async_redis_sets(aclient: redis.asyncio.Redis, prefix: str) -> No
     assert sorted(await store.live_members("k")) == ["a", "c"]
     assert await store.count_members("k") == 2
     assert await aclient.pttl(prefix + "k") == -1
+
+
+def test_redis_update_many_is_one_pipeline_and_survives_a_script_flush(
+    client: redis.Redis, prefix: str
+) -> None:
+    store = RedisStore(client, key_prefix=prefix)
+    store.update_members("a", {"old": 60}, ())
+    client.script_flush()  # as after a restart: the server forgot the script
+    store.update_many(
+        [SetUpdate("a", {"x": 60}, {"old"}), SetUpdate("b", {"y": None}), SetUpdate("c")]
+    )
+    assert store.live_members("a") == ["x"]
+    assert store.live_members("b") == ["y"] and client.pttl(prefix + "b") == -1
+    assert client.exists(prefix + "c") == 0
+    store.update_many([])
+
+
+def test_memory_update_many() -> None:
+    store = MemoryStore(Clock())
+    store.update_many([SetUpdate("a", {"x": 5}), SetUpdate("b", {"y": 5}, {"z"})])
+    assert store.live_members("a") == ["x"] and store.count_members("b") == 1
+
+
+@pytest.mark.anyio
+async def test_async_redis_update_many(aclient: redis.asyncio.Redis, prefix: str) -> None:
+    store = AsyncRedisStore(aclient, key_prefix=prefix)
+    await aclient.script_flush()
+    await store.update_many([SetUpdate("a", {"x": 60}), SetUpdate("b", {"y": 60})])
+    assert await store.live_members("a") == ["x"] and await store.count_members("b") == 1

@@ -92,17 +92,12 @@ class AsyncPresence:
                     updates = self._ledger.heartbeat(tags)
                 else:
                     updates = self._ledger.take()
-            for update in updates:
-                try:
-                    await call_store(
-                        self.index.update_members,
-                        update.key,
-                        update.add,
-                        update.remove,
-                        doing="presence",
-                    )
-                except SessionError:
-                    continue  # logged; the next heartbeat puts it right
+            if not updates:
+                return
+            try:
+                await call_store(self.index.update_many, updates, doing="presence")
+            except SessionError:
+                return  # logged; the next heartbeat puts it right
 
     def start(self) -> None:
         """Start the heartbeat (once)."""

@@ -8,10 +8,13 @@ touches again is gone when its last member would have expired.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio
+from redis.exceptions import NoScriptError
+
+from sessio.core._presence import SetUpdate
 
 __all__ = ["READ_MEMBERS", "UPDATE_MEMBERS", "RedisSets"]
 
@@ -63,6 +66,7 @@ class RedisSets:
         self, client: redis.asyncio.Redis | redis.asyncio.RedisCluster, key_prefix: str
     ) -> None:
         self.key_prefix = key_prefix
+        self._client = client
         self._update = client.register_script(UPDATE_MEMBERS)
         self._read = client.register_script(READ_MEMBERS)
 
@@ -70,11 +74,31 @@ class RedisSets:
         self, key: str, add: Mapping[str, float | None], remove: Collection[str]
     ) -> None:
         """See `UserIndex.update_members`: one script, one round trip."""
-        removed = list(remove)
-        args: list[Any] = [len(removed), *removed]
-        for member, ttl in add.items():
-            args += [member, "" if ttl is None else repr(float(ttl))]
-        await self._update(keys=[self.key_prefix + key], args=args)
+        await self._update(keys=[self.key_prefix + key], args=_arguments(add, remove))
+
+    async def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """See `UserIndex.update_many`: one pipeline (per cluster node), one round trip."""
+        if not updates:
+            return
+        for attempt in (1, 2):
+            # Typed loosely: redis-py's pipeline of a cluster client is unannotated.
+            pipeline: Any = self._client.pipeline(transaction=False)
+            for update in updates:
+                arguments = _arguments(update.add, update.remove)
+                # EVALSHA by name: a cluster pipeline refuses ``evalsha()``, not the command,
+                # which it routes by the key's slot.
+                key = self.key_prefix + update.key
+                pipeline.execute_command("EVALSHA", self._update.sha, 1, key, *arguments)
+            try:
+                await pipeline.execute()
+                return
+            except NoScriptError:
+                # Redis forgot the script (a restart, a failover): load it, send again.
+                if attempt == 2:
+                    raise
+                await self._client.script_load(UPDATE_MEMBERS)
+            finally:
+                await pipeline.reset()
 
     async def live_members(self, key: str) -> list[str]:
         """See `UserIndex.live_members`."""
@@ -84,6 +108,14 @@ class RedisSets:
     async def count_members(self, key: str) -> int:
         """See `UserIndex.count_members`."""
         return int(await self._read(keys=[self.key_prefix + key], args=["count"]))
+
+
+def _arguments(add: Mapping[str, float | None], remove: Collection[str]) -> list[Any]:
+    removed = list(remove)
+    arguments: list[Any] = [len(removed), *removed]
+    for member, ttl in add.items():
+        arguments += [member, "" if ttl is None else repr(float(ttl))]
+    return arguments
 
 
 def _text(member: Any) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol, runtime_checkable
+
+from sessio.core._presence import SetUpdate
 
 __all__ = ["UserIndex"]
 
@@ -26,6 +28,11 @@ class UserIndex(Protocol):
         """In one step: take `remove` out of set `key`, give each member of `add` a deadline
         that many seconds from now (None: none), drop members past their deadline, and keep
         the set until its last member's deadline."""
+        ...
+
+    async def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each update, in as few round trips as the store can (each
+        update is one step; the batch is not)."""
         ...
 
     async def live_members(self, key: str) -> list[str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sessio._memory import MemoryTable
 from sessio._memory_sets import MemorySets
+from sessio.core._presence import SetUpdate
 
 __all__ = ["MemoryStore"]
 
@@ -49,6 +50,11 @@ class MemoryStore:
     ) -> None:
         """Change the expiring set `key` in one step (see `UserIndex`)."""
         self.sets.update(key, add, remove)
+
+    async def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each of `updates` (see `UserIndex`)."""
+        for update in updates:
+            self.sets.update(update.key, update.add, update.remove)
 
     async def live_members(self, key: str) -> list[str]:
         """The live members of the expiring set `key` (see `UserIndex`)."""

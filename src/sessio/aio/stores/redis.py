@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Collection, Mapping
+from collections.abc import AsyncGenerator, Collection, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -10,6 +10,7 @@ import redis.asyncio
 
 from sessio.aio.stores._redis_sets import RedisSets
 from sessio.core._control import SUBSCRIBED
+from sessio.core._presence import SetUpdate
 
 __all__ = ["COMPARE_AND_SET", "RedisStore"]
 
@@ -120,6 +121,10 @@ class RedisStore:
     ) -> None:
         """Change the expiring set `key` in one step (see `UserIndex`)."""
         await self._sets.update_members(key, add, remove)
+
+    async def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each of `updates`, in one pipeline (see `UserIndex`)."""
+        await self._sets.update_many(updates)
 
     async def live_members(self, key: str) -> list[str]:
         """The live members of the expiring set `key` (see `UserIndex`)."""

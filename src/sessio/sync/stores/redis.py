@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Mapping
+from collections.abc import Collection, Generator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
 import redis
 
 from sessio.core._control import SUBSCRIBED
+from sessio.core._presence import SetUpdate
 from sessio.sync.stores._redis_sets import RedisSets
 
 __all__ = ["COMPARE_AND_SET", "RedisStore"]
@@ -121,6 +122,10 @@ class RedisStore:
     ) -> None:
         """Change the expiring set `key` in one step (see `UserIndex`)."""
         self._sets.update_members(key, add, remove)
+
+    def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each of `updates`, in one pipeline (see `UserIndex`)."""
+        self._sets.update_many(updates)
 
     def live_members(self, key: str) -> list[str]:
         """The live members of the expiring set `key` (see `UserIndex`)."""
