@@ -84,7 +84,7 @@ class AsyncUserSockets:
     async def online(self, user_id: str | int) -> int:
         """How many sockets `user_id` has open, over every node.
 
-        Exact for this node's sockets; another node's arrive within about 0.1 s, and a node
+        Exact for this node's sockets; another node's arrive within about 0.25 s, and a node
         that died without a word stops counting within 3 x ``heartbeat_every``. Raises
         `sessio.SessionError`: ``no-user-index`` without `user_key` or a store that keeps
         the index, ``store-unavailable`` when it is down.
