@@ -1,12 +1,26 @@
 """Connections per second: a bare python-socketio AsyncServer against the same with sessio.
 
 Run: .venv/bin/python benchmarks/connections.py [--rounds R] [--per-round N] [--store memory|redis]
+     [--pair bare,sessio | sessio,users] [--instructions N]
 
 Each server runs in its own process under uvicorn; this process is the client. One
 "connection" is a websocket connect with the session cookie, one acknowledged event and a
 disconnect, sequentially, with the same client. The servers are measured in alternating
 rounds so that the machine's noise falls on both alike; the result is the ratio of the
 medians. With ``--store redis`` sessio uses a RedisStore on a private redis-server.
+
+``--pair`` picks the two servers: ``bare`` (python-socketio alone), ``sessio``, ``users``
+(sessio with ``user_key="user"``: every connect also joins the user's room, indexes the
+session under its user and counts the socket online) and ``rooms`` (``user_key`` over a store
+without a user index: the user's room only); the ratio is the second over the first.
+
+Rates on a shared machine swing by tens of percent between rounds; each server's CPU time per
+connection (from /proc) is steadier, and with ``--instructions N`` each server runs under
+valgrind's callgrind instead: after a warm-up its counters are zeroed (``callgrind_control
+-z``), N connections are made and the count dumped (``-d``): instructions per connection, which
+the machine's load does not change. Under callgrind everything is ~50 times slower, so
+background work that real traffic shares between connections (presence flushes, merged over
+50 ms) falls on nearly every one: the count errs on the high side.
 """
 
 from __future__ import annotations
@@ -19,7 +33,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import socketio
@@ -29,6 +46,36 @@ SECRET = "keyboard cat"
 
 
 # -- server side (runs in a child process) ----------------------------------------------
+
+
+class WithoutIndex:
+    """A store's sessions without its user index: ``user_key`` then keeps user rooms only (as
+    with a `DjangoStore`), no index and no presence writes."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self.store.get(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        await self.store.set(key, value, ttl)
+
+    async def delete(self, key: str) -> None:
+        await self.store.delete(key)
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
+    ) -> tuple[bool, bytes | None]:
+        result: tuple[bool, bytes | None] = await self.store.compare_and_set(
+            key, expected, value, ttl
+        )
+        return result
+
+    async def ttl(self, key: str) -> float | None:
+        left: float | None = await self.store.ttl(key)
+        return left
 
 
 def serve(kind: str, port: int, redis_url: str | None) -> None:
@@ -56,7 +103,10 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
             store = RedisStore(redis.asyncio.Redis.from_url(redis_url))
         else:
             store = MemoryStore()
-        sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]))
+        if kind == "rooms":
+            store = WithoutIndex(store)
+        users: dict[str, Any] = {"user_key": "user"} if kind in ("users", "rooms") else {}
+        sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]), **users)
 
         @sessions.on("connect")
         async def connect(err: Any, sid: str, session: Any) -> bool:
@@ -92,21 +142,23 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
 # -- client side ------------------------------------------------------------------------
 
 
-async def round_trip_rate(url: str, cookie: str, count: int) -> float:
+async def round_trip_rate(url: str, cookie: str, count: int, timeout: float = 5) -> float:
     """Connections per second over `count` sequential connect + call + disconnect."""
     client = socketio.AsyncClient()
     start = time.perf_counter()
     for i in range(count):
-        await client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
-        assert await client.call("ping", i, timeout=5) == i
+        await client.connect(
+            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=timeout
+        )
+        assert await client.call("ping", i, timeout=timeout) == i
         await client.disconnect()
     return count / (time.perf_counter() - start)
 
 
 class Server:
-    def __init__(self, kind: str, redis_url: str | None) -> None:
+    def __init__(self, kind: str, redis_url: str | None, under: list[str] | None = None) -> None:
         self.port = free_port()
-        args = [sys.executable, __file__, "--serve", kind, "--port", str(self.port)]
+        args = [*(under or []), sys.executable, __file__, "--serve", kind, "--port", str(self.port)]
         if redis_url:
             args += ["--redis", redis_url]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -116,59 +168,123 @@ class Server:
         self.cookie = line[1]
         self.url = f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system, every thread)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
 
 
-async def measure(rounds: int, per_round: int, redis_url: str | None) -> dict[str, Any]:
-    bare, with_sessio = Server("bare", None), Server("sessio", redis_url)
+async def measure(
+    rounds: int, per_round: int, redis_url: str | None, pair: tuple[str, str]
+) -> dict[str, Any]:
+    base, other = pair
+    servers = {base: Server(base, redis_url), other: Server(other, redis_url)}
     try:
         deadline = time.monotonic() + 20
-        await wait_listening(bare.port, deadline)
-        await wait_listening(with_sessio.port, deadline)
-        await round_trip_rate(bare.url, bare.cookie, 20)  # warm-up both
-        await round_trip_rate(with_sessio.url, with_sessio.cookie, 20)
-        rates: dict[str, list[float]] = {"bare": [], "sessio": []}
+        for server in servers.values():
+            await wait_listening(server.port, deadline)
+        for server in servers.values():  # warm-up both
+            await round_trip_rate(server.url, server.cookie, 20)
+        rates: dict[str, list[float]] = {base: [], other: []}
+        cpu = dict.fromkeys(servers, 0.0)
         for r in range(rounds):
-            order = [("bare", bare), ("sessio", with_sessio)]
+            order = list(servers.items())
             for name, server in order if r % 2 == 0 else reversed(order):
+                before = server.cpu_seconds()
                 rates[name].append(await round_trip_rate(server.url, server.cookie, per_round))
+                cpu[name] += server.cpu_seconds() - before
     finally:
-        bare.close()
-        with_sessio.close()
-    bare_rate, sessio_rate = statistics.median(rates["bare"]), statistics.median(rates["sessio"])
+        for server in servers.values():
+            server.close()
+    base_rate, other_rate = statistics.median(rates[base]), statistics.median(rates[other])
     return {
         "store": "redis" if redis_url else "memory",
         "rounds": rounds,
         "connections_per_round": per_round,
-        "bare_conn_per_s": round(bare_rate, 1),
-        "sessio_conn_per_s": round(sessio_rate, 1),
-        "ratio_sessio_over_bare": round(sessio_rate / bare_rate, 4),
+        f"{base}_conn_per_s": round(base_rate, 1),
+        f"{other}_conn_per_s": round(other_rate, 1),
+        f"ratio_{other}_over_{base}": round(other_rate / base_rate, 4),
         "paired_ratio": round(
-            statistics.median(s / b for s, b in zip(rates["sessio"], rates["bare"], strict=True)),
+            statistics.median(o / b for o, b in zip(rates[other], rates[base], strict=True)),
             4,
         ),
-        "bare_rounds": [round(x, 1) for x in rates["bare"]],
-        "sessio_rounds": [round(x, 1) for x in rates["sessio"]],
+        # Steadier than rates on a shared machine: the server's own CPU time per connection.
+        f"{base}_cpu_ms_per_conn": round(cpu[base] * 1000 / (rounds * per_round), 3),
+        f"{other}_cpu_ms_per_conn": round(cpu[other] * 1000 / (rounds * per_round), 3),
+        f"{base}_rounds": [round(x, 1) for x in rates[base]],
+        f"{other}_rounds": [round(x, 1) for x in rates[other]],
+    }
+
+
+def instructions(kind: str, redis_url: str | None, count: int, workdir: Path) -> float:
+    """Instructions the `kind` server executes per connection (callgrind, after a warm-up)."""
+    out = workdir / f"callgrind.{kind}"
+    server = Server(
+        kind, redis_url, under=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    )
+    try:
+        pid = str(server.process.pid)
+        asyncio.run(wait_listening(server.port, time.monotonic() + 120))
+        asyncio.run(round_trip_rate(server.url, server.cookie, 10, timeout=60))
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+        asyncio.run(round_trip_rate(server.url, server.cookie, count, timeout=60))
+        subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+    finally:
+        server.close()
+    dump = sorted(workdir.glob(f"callgrind.{kind}.*"))[0]  # the -d dump: "<out>.1"
+    for line in dump.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1]) / count
+    raise RuntimeError(f"no summary in {dump}")
+
+
+def measure_instructions(
+    count: int, redis_url: str | None, pair: tuple[str, str]
+) -> dict[str, Any]:
+    base, other = pair
+    with (
+        tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-") as tmp,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        futures = {
+            kind: pool.submit(instructions, kind, redis_url, count, Path(tmp)) for kind in pair
+        }
+        per = {kind: future.result() for kind, future in futures.items()}
+    return {
+        "store": "redis" if redis_url else "memory",
+        "connections": count,
+        "instructions_per_conn": {kind: round(per[kind]) for kind in pair},
+        f"{other}_over_{base}": round(per[other] / per[base], 4),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=["bare", "sessio"])
+    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=200)
+    parser.add_argument(
+        "--pair", choices=["bare,sessio", "sessio,users", "sessio,rooms"], default="bare,sessio"
+    )
+    parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.redis)
         return 0
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
-        report = asyncio.run(measure(args.rounds, args.per_round, redis_url))
+        base, other = args.pair.split(",")
+        if args.instructions:
+            report = measure_instructions(args.instructions, redis_url, (base, other))
+        else:
+            report = asyncio.run(measure(args.rounds, args.per_round, redis_url, (base, other)))
     print(json.dumps(report))
     return 0
 

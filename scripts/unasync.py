@@ -33,6 +33,7 @@ HAND_WRITTEN = {"_primitives.py", "_inbox.py"}
 TESTS: dict[Path, Path] = {
     ROOT / "tests" / "e2e" / "test_aio_shell.py": ROOT / "tests" / "e2e" / "test_sync_shell.py",
     ROOT / "tests" / "e2e" / "test_aio_tickets.py": ROOT / "tests" / "e2e" / "test_sync_tickets.py",
+    ROOT / "tests" / "e2e" / "test_aio_users.py": ROOT / "tests" / "e2e" / "test_sync_users.py",
 }
 
 RULES: list[tuple[str, str]] = [

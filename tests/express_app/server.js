@@ -12,6 +12,7 @@
 //
 // Prints exactly one line "LISTENING <port>" on stdout once it accepts connections.
 
+const crypto = require('crypto')
 const express = require('express')
 const session = require('express-session')
 const { RedisStore } = require('connect-redis')
@@ -142,6 +143,20 @@ async function main() {
     const user = queryString(req, 'user')
     if (user === undefined) return res.status(400).json({ error: 'user is required' })
     req.session.user = user
+    save(req, res, { sid: req.sessionID })
+  })
+
+  // A passport-style login (passport keeps the user under req.session.passport.user) that
+  // registers the session in sessio's user index, as README.md shows: ZADD with the
+  // session's deadline, and the set's expiry moved to the same lifetime.
+  app.get('/passport-login', async (req, res) => {
+    const user = queryString(req, 'user')
+    if (user === undefined) return res.status(400).json({ error: 'user is required' })
+    req.session.passport = { user }
+    const ttl = maxAge === undefined ? 86400 : Math.ceil(maxAge / 1000) // connect-redis's TTL
+    const digest = crypto.createHash('sha256').update(`sessio-user\0${user}`).digest('hex').slice(0, 32)
+    const index = `sessio:user:${digest}:sessions`
+    await client.multi().zAdd(index, { score: Date.now() / 1000 + ttl, value: req.sessionID }).expire(index, ttl).exec()
     save(req, res, { sid: req.sessionID })
   })
 

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,13 @@ def express() -> StoreFormat:
 class Node:
     """A ``sessio_node.py`` process and the records it printed."""
 
-    def __init__(self, kind: str, redis_url: str) -> None:
+    def __init__(self, kind: str, redis_url: str, extra: Sequence[str] = ()) -> None:
         self.kind = kind
         options = {"--kind": kind, "--port": "0", "--redis": redis_url, "--secret": SECRET}
+        arguments = [*itertools.chain(*options.items()), *extra, "--parent-pipe"]
+        self.killed = False
         self.process = subprocess.Popen(
-            [sys.executable, str(NODE_SCRIPT), *itertools.chain(*options.items()), "--parent-pipe"],
+            [sys.executable, str(NODE_SCRIPT), *arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -128,8 +130,17 @@ class Node:
         record: dict[str, Any] = json.loads(line[len(prefix) :])
         return record
 
+    def kill(self) -> None:
+        """SIGKILL: the node dies without a word (its sockets are not closed by it)."""
+        self.killed = True
+        self.process.kill()
+        self.process.wait(STOP_TIMEOUT)
+
     def stop(self) -> str | None:
         """SIGTERM, wait for exit (kill after a deadline); what went wrong, or None."""
+        if self.killed:
+            self._reader.join(STOP_TIMEOUT)
+            return None
         problem = None
         if self.process.poll() is None:
             self.process.terminate()
@@ -206,15 +217,20 @@ def _warm_up(nodes: list[Node], minter: Minter) -> None:
 
 
 @contextlib.contextmanager
-def running_nodes(redis_url: str) -> Iterator[tuple[dict[str, Node], Minter]]:
-    """A sync and an async node on `redis_url`, subscribed and ready; ``({kind: node}, minter)``."""
+def running_nodes(
+    redis_url: str, extra: Sequence[str] = ()
+) -> Iterator[tuple[dict[str, Node], Minter]]:
+    """A sync and an async node on `redis_url`, subscribed and ready; ``({kind: node}, minter)``.
+
+    `extra` goes on both nodes' command lines (``["--user-key", "user"]``).
+    """
     nodes: dict[str, Node] = {}
     minter = Minter(redis_url)
     problems: list[str] = []
     body_failed = True
     try:
         for kind in KINDS:  # both start at once; imports take most of a second
-            nodes[kind] = Node(kind, redis_url)
+            nodes[kind] = Node(kind, redis_url, extra)
         for node in nodes.values():
             node.wait_ready()
         _warm_up(list(nodes.values()), minter)

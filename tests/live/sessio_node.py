@@ -1,6 +1,6 @@
 """One sessio server node, run as its own process by the multi-node tests and the revoke benchmark.
 
-    python sessio_node.py --kind sync|async --port P --redis URL --secret S
+    python sessio_node.py --kind sync|async --port P --redis URL --secret S [--user-key K]
 
 ``--kind sync``: ``socketio.Server(async_mode="threading")`` with a ``RedisManager``, under
 werkzeug (``servers.run_wsgi``, whose request handler closes dropped websocket connections, so
@@ -18,6 +18,13 @@ Events (acked; every client needs a session, whatever session it is):
 - ``emit_to_session`` ``{"session_id", "event", "data"}``: ``sessions.emit_to_session``; acks True.
 - ``disconnect_session`` ``{"session_id"}``: ``sessions.disconnect_session``; acks True.
 - ``whoami``: acks ``{"kind", "sid", "session_id"}``.
+- ``set`` ``{"key", "value"}``: ``session[key] = value``, save; acks the socket's user.
+- ``user``: acks the user the socket is signed in as (``sessions.user(sid)``).
+- ``emit_to_user`` ``{"user_id", "event", "data"}``, ``disconnect_user`` ``{"user_id"}``: the
+  `SessionSockets` methods; ack True. ``online`` ``{"user_id"}``: acks ``sessions.online``.
+
+With ``--user-key K`` sessions name their user under K (``user_key=K``), and ``--heartbeat S``
+sets ``heartbeat_every``.
 
 Lines on stdout, one JSON document after a tag, flushed as they happen:
 
@@ -75,7 +82,9 @@ def report(tag: str, document: object = None) -> None:
         sys.stdout.flush()
 
 
-def build_sync(redis_url: str, secret: str) -> tuple[socketio.WSGIApp, Callable[[], None]]:
+def build_sync(
+    redis_url: str, secret: str, users: dict[str, Any]
+) -> tuple[socketio.WSGIApp, Callable[[], None]]:
     """The threaded node's WSGI app, and what to call before it stops."""
     sio = socketio.Server(
         async_mode="threading",
@@ -84,7 +93,7 @@ def build_sync(redis_url: str, secret: str) -> tuple[socketio.WSGIApp, Callable[
         ping_timeout=PING_TIMEOUT,
     )
     store = sessio.sync.RedisStore(redis.Redis.from_url(redis_url))
-    sessions = sessio.sync.SessionSockets(sio, store, formats.express(secrets=[secret]))
+    sessions = sessio.sync.SessionSockets(sio, store, formats.express(secrets=[secret]), **users)
 
     @sessions.on("connect")
     def connect(err: Failure | None, sid: str, session: Session | None) -> bool:
@@ -119,10 +128,34 @@ def build_sync(redis_url: str, secret: str) -> tuple[socketio.WSGIApp, Callable[
     def whoami(sid: str, session: Session) -> dict[str, Any]:
         return {"kind": "sync", "sid": sid, "session_id": session.id}
 
+    @sessions.on("set")
+    def set_key(sid: str, session: Session, data: dict[str, Any]) -> str | None:
+        session[str(data["key"])] = data["value"]
+        session.save()
+        return sessions.user(sid)
+
+    @sessions.on("user")
+    def user(sid: str, session: Session) -> str | None:
+        return sessions.user(sid)
+
+    @sessions.on("emit_to_user")
+    def emit_to_user(sid: str, session: Session, data: dict[str, Any]) -> bool:
+        sessions.emit_to_user(data["user_id"], data["event"], data.get("data"))
+        return True
+
+    @sessions.on("disconnect_user")
+    def disconnect_user(sid: str, session: Session, data: dict[str, Any]) -> bool:
+        sessions.disconnect_user(data["user_id"])
+        return True
+
+    @sessions.on("online")
+    def online(sid: str, session: Session, data: dict[str, Any]) -> int:
+        return sessions.online(data["user_id"])
+
     return socketio.WSGIApp(sio), sessions.close
 
 
-def build_async(redis_url: str, secret: str) -> socketio.ASGIApp:
+def build_async(redis_url: str, secret: str, users: dict[str, Any]) -> socketio.ASGIApp:
     """The asyncio node's ASGI app.
 
     Nothing to close: when uvicorn stops, ``asyncio.run`` cancels the tasks left on the loop,
@@ -135,7 +168,9 @@ def build_async(redis_url: str, secret: str) -> socketio.ASGIApp:
         ping_timeout=PING_TIMEOUT,
     )
     store = sessio.aio.RedisStore(redis.asyncio.Redis.from_url(redis_url))
-    sessions = sessio.aio.AsyncSessionSockets(sio, store, formats.express(secrets=[secret]))
+    sessions = sessio.aio.AsyncSessionSockets(
+        sio, store, formats.express(secrets=[secret]), **users
+    )
 
     @sessions.on("connect")
     async def connect(err: Failure | None, sid: str, session: AsyncSession | None) -> bool:
@@ -170,21 +205,47 @@ def build_async(redis_url: str, secret: str) -> socketio.ASGIApp:
     async def whoami(sid: str, session: AsyncSession) -> dict[str, Any]:
         return {"kind": "async", "sid": sid, "session_id": session.id}
 
+    @sessions.on("set")
+    async def set_key(sid: str, session: AsyncSession, data: dict[str, Any]) -> str | None:
+        session[str(data["key"])] = data["value"]
+        await session.save()
+        return sessions.user(sid)
+
+    @sessions.on("user")
+    async def user(sid: str, session: AsyncSession) -> str | None:
+        return sessions.user(sid)
+
+    @sessions.on("emit_to_user")
+    async def emit_to_user(sid: str, session: AsyncSession, data: dict[str, Any]) -> bool:
+        await sessions.emit_to_user(data["user_id"], data["event"], data.get("data"))
+        return True
+
+    @sessions.on("disconnect_user")
+    async def disconnect_user(sid: str, session: AsyncSession, data: dict[str, Any]) -> bool:
+        await sessions.disconnect_user(data["user_id"])
+        return True
+
+    @sessions.on("online")
+    async def online(sid: str, session: AsyncSession, data: dict[str, Any]) -> int:
+        return await sessions.online(data["user_id"])
+
     return socketio.ASGIApp(sio)
 
 
 @contextlib.contextmanager
-def serving(kind: Kind, port: int, redis_url: str, secret: str) -> Iterator[str]:
+def serving(
+    kind: Kind, port: int, redis_url: str, secret: str, users: dict[str, Any]
+) -> Iterator[str]:
     """Serve a node of `kind`; yield its base URL."""
     if kind == "sync":
-        wsgi_app, close_sync = build_sync(redis_url, secret)
+        wsgi_app, close_sync = build_sync(redis_url, secret, users)
         with run_wsgi(wsgi_app, port) as url:
             try:
                 yield url
             finally:
                 close_sync()
     else:
-        with run_asgi(build_async(redis_url, secret), port) as url:
+        with run_asgi(build_async(redis_url, secret, users), port) as url:
             yield url
 
 
@@ -196,7 +257,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis", required=True, help="redis://host:port/db")
     parser.add_argument("--secret", required=True, help="express-session secret")
     parser.add_argument("--parent-pipe", action="store_true", help="stop at EOF on stdin")
+    parser.add_argument("--user-key", help="user_key: where sessions name their user")
+    parser.add_argument("--heartbeat", type=float, default=10.0, help="heartbeat_every (s)")
     args = parser.parse_args(argv)
+    users: dict[str, Any] = {}
+    if args.user_key:
+        users = {"user_key": args.user_key, "heartbeat_every": args.heartbeat}
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -205,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=_stop_at_eof, args=(stop,), daemon=True).start()
 
     try:
-        with serving(args.kind, args.port, args.redis, args.secret) as url:
+        with serving(args.kind, args.port, args.redis, args.secret, users) as url:
             report(f"READY {url.rsplit(':', 1)[1]}")
             stop.wait()
     finally:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from sessio.aio._manager_channel import AsyncManagerChannel
 from sessio.aio._revoke import revoke
+from sessio.aio._revoke_user import register_session, revoke_user
 from sessio.aio._rotate import rotate
 from sessio.aio._session import AsyncSession, open_session
 from sessio.aio._sockets import AsyncSessionNamespace, AsyncSessionSockets
 from sessio.aio._tickets import issue_ticket
-from sessio.aio.stores import ControlChannel, MemoryStore, Store
+from sessio.aio.stores import ControlChannel, MemoryStore, Store, UserIndex
 
 if TYPE_CHECKING:
     from sessio.aio.stores.django import DjangoStore as DjangoStore
@@ -32,9 +33,12 @@ __all__ = [
     "ControlChannel",
     "MemoryStore",
     "Store",
+    "UserIndex",
     "issue_ticket",
     "open_session",
+    "register_session",
     "revoke",
+    "revoke_user",
     "rotate",
 ]
 

@@ -72,6 +72,8 @@ class AsyncLiveness:
         self.on_rotate: Callable[[Rotate], Awaitable[None]] | None = None
         #: Told what this node does (`sessio.metrics`); None: nothing is counted.
         self.metrics: Metrics | None = None
+        #: This node's sockets in a room that is no session's (a user's room): set by the owner.
+        self.members_of: Callable[[str], list[Socket]] = lambda room: []
 
     # -- the socket registry ------------------------------------------------------------
 
@@ -301,12 +303,14 @@ class AsyncLiveness:
     # -- disconnecting -------------------------------------------------------------------
 
     async def disconnect_local(self, room: str, reason: str) -> None:
-        """Disconnect this node's sockets in session room `room`; their handlers get `reason`.
+        """Disconnect this node's sockets in room `room` (a session's or a user's); their
+        handlers get `reason`.
 
         Every socket goes, whatever any disconnect handler or the transport raises.
         """
         with self._lock:
             doomed = self._registry.sockets_in(room)
+        doomed = doomed or self.members_of(room)
         for key in doomed:
             namespace, sid = key
             with self._lock:

@@ -67,6 +67,9 @@ class AsyncSession(WriteGuardedDict):
         self._clock = clock
         self._lock = AsyncLock()
         self._destroyed = False
+        #: Called after every save, reload, touch and destroy with this session: the shell
+        #: moves the socket to the room of the user the session names now.
+        self.on_rebase: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     @property
     def id(self) -> str | None:
@@ -120,6 +123,7 @@ class AsyncSession(WriteGuardedDict):
         ref, store = self._refuse_if_read_only()
         async with self._lock:
             await self._write(ref, store, self._changes(), strict=strict, touch=False)
+        await self._rebased()
 
     async def touch(self) -> None:
         """Extend the session's life as its framework does on activity (rolling expiry)."""
@@ -128,6 +132,7 @@ class AsyncSession(WriteGuardedDict):
         ref, store = self._refuse_if_read_only()
         async with self._lock:
             await self._write(ref, store, Changes(), strict=False, touch=True)
+        await self._rebased()
 
     async def reload(self) -> None:
         """Re-read the store; unsaved local changes stay on top of what it now holds."""
@@ -141,6 +146,7 @@ class AsyncSession(WriteGuardedDict):
             if isinstance(stored, Failure):
                 raise error_for(stored)
             self._rebase(stored, raw, self._changes())
+        await self._rebased()
 
     async def destroy(self) -> None:
         """Delete the session from the store (a logout) and empty this copy."""
@@ -149,6 +155,16 @@ class AsyncSession(WriteGuardedDict):
             await call_store(store.delete, ref.key)
             self._rebase(StoredSession({}), None, Changes())
             self._destroyed = True
+        await self._rebased()
+
+    async def _rebased(self) -> None:
+        if self.on_rebase is None:
+            return
+        try:
+            await self.on_rebase(self)
+        except Exception:
+            # The write is done; what follows it (a room change) must not undo the caller's.
+            logger.exception("after a session write: the shell's follow-up failed")
 
     async def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool

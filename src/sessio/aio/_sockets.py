@@ -19,11 +19,15 @@ from sessio.aio._primitives import maybe_await
 from sessio.aio._rotate import AsyncRotation, rotate
 from sessio.aio._session import AsyncSession, call_store
 from sessio.aio._tickets import issue_ticket, open_handshake
+from sessio.aio._user_api import AsyncUserSockets
+from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store
+from sessio.aio.stores._user_index import UserIndex
 from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
+from sessio.core._users import UserKeySpec
 from sessio.errors import SessionError, error_for
 from sessio.metrics import ConnectOutcome, Metrics
 
@@ -41,7 +45,7 @@ def _code(opened: object) -> str | None:
 _ALIASES = {"connection": "connect"}
 
 
-class AsyncSessionSockets:
+class AsyncSessionSockets(AsyncUserSockets):
     """Hands every handler of an `socketio.AsyncServer` the HTTP session of its socket.
 
     ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
@@ -75,6 +79,10 @@ class AsyncSessionSockets:
     at the first connection at the latest, and re-checks every session it holds each time it
     (re)subscribes, so a revoke it missed still takes effect.
 
+    With `user_key` (a dotted path such as ``"passport.user"``, or a function of the session),
+    sockets are grouped by user too: see `AsyncUserSockets` (its base), and `heartbeat_every`
+    (seconds) there.
+
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
     on the ``sessio`` logger) and every other socket is still disconnected.
@@ -92,6 +100,9 @@ class AsyncSessionSockets:
         clock: Callable[[], float] = time.time,
         control: ControlChannel | None = None,
         metrics: Metrics | None = None,
+        user_key: UserKeySpec | None = None,
+        user_index: UserIndex | None = None,
+        heartbeat_every: float = 10.0,
     ) -> None:
         self.metrics = metrics
         if metrics is not None:
@@ -107,7 +118,9 @@ class AsyncSessionSockets:
         self._server: socketio.AsyncServer | None = None
         self._bound: AsyncLiveness | None = None
         self._moves: AsyncRotation | None = None
+        self._grouped: AsyncUsers | None = None
         self._control = control
+        self._user_options = (user_key, user_index, heartbeat_every)
         self._host: Host | None
         # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
         # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
@@ -129,6 +142,7 @@ class AsyncSessionSockets:
             self._bound.control = self._control
         self._moves = AsyncRotation(server, self._bound, self.store, self.fmt, self.clock)
         self._bound.on_rotate = self._moves.on_message
+        self._grouped = AsyncUsers.attach(self._bound, self.store, self.fmt, *self._user_options)
         install_all(self)
 
     @property
@@ -151,6 +165,12 @@ class AsyncSessionSockets:
         if self._moves is None:
             raise RuntimeError(f"{self.sio!r} has no rotation")  # self.sio raises why first
         return self._moves
+
+    @property
+    def _users(self) -> AsyncUsers:
+        if self._grouped is None:
+            raise RuntimeError(f"{self.sio!r} has no user rooms")  # self.sio raises why first
+        return self._grouped
 
     # -- registration -------------------------------------------------------------------
 
@@ -246,8 +266,11 @@ class AsyncSessionSockets:
                 raise
             if result is not False and session is not None and session.id is not None:
                 await self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            if result is not False:
+                await self._users.join(key, session)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
+                self._users.leave(key)
                 if self.metrics is not None:
                     gone: ConnectOutcome = "refused" if result is False else "abandoned"
                     self.metrics.connect(namespace, gone, _code(err))
@@ -267,6 +290,7 @@ class AsyncSessionSockets:
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         async def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
+            self._users.leave((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers.get(namespace, {}).get("disconnect")
             if handler is None:
@@ -390,17 +414,19 @@ class AsyncSessionSockets:
         Calling it again does nothing.
         """
         self._liveness.start()
+        self._users.start()
 
     async def close(self) -> None:
         """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
         await self._liveness.close()
+        await self._users.close()
 
     def tables(self) -> dict[str, int]:
         """How many rows sessio's per-socket and per-session tables hold on this node.
 
         For leak checks and metrics: every count is 0 once every socket has left.
         """
-        return self._liveness.counts()
+        return {**self._liveness.counts(), **self._users.counts()}
 
     # -- sockets grouped by session -----------------------------------------------------
 

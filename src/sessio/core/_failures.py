@@ -33,6 +33,8 @@ FailureCode = Literal[
     "not-connected",
     "bad-ticket",
     "ticket-expired",
+    "invalid-user",
+    "no-user-index",
 ]
 
 __all__ = ["Failure", "FailureCode", "id_tag", "redact_key"]
@@ -240,4 +242,22 @@ class Failure:
             f"this {fmt} session lives in the browser's cookie, and a socket cannot set "
             "cookies: it is read-only here. Change it over HTTP, or keep socket-side state in "
             "a server-side session store (e.g. Flask-Session, a Redis-backed store).",
+        )
+
+    @classmethod
+    def invalid_user(cls, why: str) -> Failure:
+        """A user id (given, or found in a session under `user_key`) that sessio cannot use."""
+        return cls(
+            "invalid-user",
+            f"not a user id: {why}. A user id is a non-empty str of at most 256 characters or "
+            "an int; check user_key (or what the login stores under it).",
+        )
+
+    @classmethod
+    def no_user_index(cls) -> Failure:
+        """Users' sessions or sockets were asked for, and there is no user index to ask."""
+        return cls(
+            "no-user-index",
+            "there is no user index here: set user_key=, and use a store that keeps one "
+            "(RedisStore, MemoryStore) or pass user_index= one.",
         )

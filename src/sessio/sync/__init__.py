@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from sessio.sync._manager_channel import ManagerChannel
 from sessio.sync._revoke import revoke
+from sessio.sync._revoke_user import register_session, revoke_user
 from sessio.sync._rotate import rotate
 from sessio.sync._session import Session, open_session
 from sessio.sync._sockets import SessionNamespace, SessionSockets
 from sessio.sync._tickets import issue_ticket
-from sessio.sync.stores import ControlChannel, MemoryStore, Store
+from sessio.sync.stores import ControlChannel, MemoryStore, Store, UserIndex
 
 if TYPE_CHECKING:
     from sessio.sync.stores.django import DjangoStore as DjangoStore
@@ -33,9 +34,12 @@ __all__ = [
     "SessionNamespace",
     "SessionSockets",
     "Store",
+    "UserIndex",
     "issue_ticket",
     "open_session",
+    "register_session",
     "revoke",
+    "revoke_user",
     "rotate",
 ]
 

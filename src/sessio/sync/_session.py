@@ -68,6 +68,9 @@ class Session(WriteGuardedDict):
         self._clock = clock
         self._lock = Lock()
         self._destroyed = False
+        #: Called after every save, reload, touch and destroy with this session: the shell
+        #: moves the socket to the room of the user the session names now.
+        self.on_rebase: Callable[[Session], None] | None = None
 
     @property
     def id(self) -> str | None:
@@ -121,6 +124,7 @@ class Session(WriteGuardedDict):
         ref, store = self._refuse_if_read_only()
         with self._lock:
             self._write(ref, store, self._changes(), strict=strict, touch=False)
+        self._rebased()
 
     def touch(self) -> None:
         """Extend the session's life as its framework does on activity (rolling expiry)."""
@@ -129,6 +133,7 @@ class Session(WriteGuardedDict):
         ref, store = self._refuse_if_read_only()
         with self._lock:
             self._write(ref, store, Changes(), strict=False, touch=True)
+        self._rebased()
 
     def reload(self) -> None:
         """Re-read the store; unsaved local changes stay on top of what it now holds."""
@@ -142,6 +147,7 @@ class Session(WriteGuardedDict):
             if isinstance(stored, Failure):
                 raise error_for(stored)
             self._rebase(stored, raw, self._changes())
+        self._rebased()
 
     def destroy(self) -> None:
         """Delete the session from the store (a logout) and empty this copy."""
@@ -150,6 +156,16 @@ class Session(WriteGuardedDict):
             call_store(store.delete, ref.key)
             self._rebase(StoredSession({}), None, Changes())
             self._destroyed = True
+        self._rebased()
+
+    def _rebased(self) -> None:
+        if self.on_rebase is None:
+            return
+        try:
+            self.on_rebase(self)
+        except Exception:
+            # The write is done; what follows it (a room change) must not undo the caller's.
+            logger.exception("after a session write: the shell's follow-up failed")
 
     def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool

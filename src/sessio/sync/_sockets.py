@@ -16,6 +16,7 @@ from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
+from sessio.core._users import UserKeySpec
 from sessio.errors import SessionError, error_for
 from sessio.metrics import ConnectOutcome, Metrics
 from sessio.sync._liveness import Liveness
@@ -26,7 +27,10 @@ from sessio.sync._primitives import maybe_await
 from sessio.sync._rotate import Rotation, rotate
 from sessio.sync._session import Session, call_store
 from sessio.sync._tickets import issue_ticket, open_handshake
+from sessio.sync._user_api import UserSockets
+from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store
+from sessio.sync.stores._user_index import UserIndex
 
 __all__ = ["SessionNamespace", "SessionSockets"]
 
@@ -42,7 +46,7 @@ def _code(opened: object) -> str | None:
 _ALIASES = {"connection": "connect"}
 
 
-class SessionSockets:
+class SessionSockets(UserSockets):
     """Hands every handler of an `socketio.Server` the HTTP session of its socket.
 
     ``on("connect")`` handlers are called ``(err, sid, session)``: exactly one of `err` (a
@@ -76,6 +80,10 @@ class SessionSockets:
     at the first connection at the latest, and re-checks every session it holds each time it
     (re)subscribes, so a revoke it missed still takes effect.
 
+    With `user_key` (a dotted path such as ``"passport.user"``, or a function of the session),
+    sockets are grouped by user too: see `UserSockets` (its base), and `heartbeat_every`
+    (seconds) there.
+
     An exception from an application handler never leaves sessio's work half-done: a connect
     handler's refuses that connection, a disconnect handler's is logged (with its traceback,
     on the ``sessio`` logger) and every other socket is still disconnected.
@@ -93,6 +101,9 @@ class SessionSockets:
         clock: Callable[[], float] = time.time,
         control: ControlChannel | None = None,
         metrics: Metrics | None = None,
+        user_key: UserKeySpec | None = None,
+        user_index: UserIndex | None = None,
+        heartbeat_every: float = 10.0,
     ) -> None:
         self.metrics = metrics
         if metrics is not None:
@@ -108,7 +119,9 @@ class SessionSockets:
         self._server: socketio.Server | None = None
         self._bound: Liveness | None = None
         self._moves: Rotation | None = None
+        self._grouped: Users | None = None
         self._control = control
+        self._user_options = (user_key, user_index, heartbeat_every)
         self._host: Host | None
         # Checked up front: a wrong `sio` would otherwise fail at the first handler, far away.
         # A Flask-SocketIO SocketIO is its server's host; in app-factory style it has no
@@ -130,6 +143,7 @@ class SessionSockets:
             self._bound.control = self._control
         self._moves = Rotation(server, self._bound, self.store, self.fmt, self.clock)
         self._bound.on_rotate = self._moves.on_message
+        self._grouped = Users.attach(self._bound, self.store, self.fmt, *self._user_options)
         install_all(self)
 
     @property
@@ -152,6 +166,12 @@ class SessionSockets:
         if self._moves is None:
             raise RuntimeError(f"{self.sio!r} has no rotation")  # self.sio raises why first
         return self._moves
+
+    @property
+    def _users(self) -> Users:
+        if self._grouped is None:
+            raise RuntimeError(f"{self.sio!r} has no user rooms")  # self.sio raises why first
+        return self._grouped
 
     # -- registration -------------------------------------------------------------------
 
@@ -247,8 +267,11 @@ class SessionSockets:
                 raise
             if result is not False and session is not None and session.id is not None:
                 self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
+            if result is not False:
+                self._users.join(key, session)
             if result is False or not self._still_there(key):
                 self._liveness.release(key)
+                self._users.leave(key)
                 if self.metrics is not None:
                     gone: ConnectOutcome = "refused" if result is False else "abandoned"
                     self.metrics.connect(namespace, gone, _code(err))
@@ -268,6 +291,7 @@ class SessionSockets:
     def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
         def disconnect(sid: str, reason: Any = None) -> Any:
             session = self._liveness.release((namespace, sid))
+            self._users.leave((namespace, sid))
             reason = self._liveness.reason((namespace, sid), reason)
             handler = self._handlers.get(namespace, {}).get("disconnect")
             if handler is None:
@@ -391,17 +415,19 @@ class SessionSockets:
         Calling it again does nothing.
         """
         self._liveness.start()
+        self._users.start()
 
     def close(self) -> None:
         """Stop the revalidation timer (at once) and the control channel (within ~1 s)."""
         self._liveness.close()
+        self._users.close()
 
     def tables(self) -> dict[str, int]:
         """How many rows sessio's per-socket and per-session tables hold on this node.
 
         For leak checks and metrics: every count is 0 once every socket has left.
         """
-        return self._liveness.counts()
+        return {**self._liveness.counts(), **self._users.counts()}
 
     # -- sockets grouped by session -----------------------------------------------------
 

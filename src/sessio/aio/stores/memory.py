@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sessio._memory import MemoryTable
+from sessio._memory_sets import MemorySets
+from sessio.core._presence import SetUpdate
 
 __all__ = ["MemoryStore"]
 
@@ -18,6 +20,8 @@ class MemoryStore:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.table = MemoryTable(clock)
+        # Users' session indexes and presence (`UserIndex`), apart from the session values.
+        self.sets = MemorySets(clock)
 
     async def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None."""
@@ -44,3 +48,22 @@ class MemoryStore:
     async def ttl(self, key: str) -> float | None:
         """Seconds until `key` expires."""
         return self.table.ttl(key)
+
+    async def update_members(
+        self, key: str, add: Mapping[str, float | None], remove: Collection[str]
+    ) -> None:
+        """Change the expiring set `key` in one step (see `UserIndex`)."""
+        self.sets.update(key, add, remove)
+
+    async def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each of `updates` (see `UserIndex`)."""
+        for update in updates:
+            self.sets.update(update.key, update.add, update.remove)
+
+    async def live_members(self, key: str) -> list[str]:
+        """The live members of the expiring set `key` (see `UserIndex`)."""
+        return self.sets.live(key)
+
+    async def count_members(self, key: str) -> int:
+        """How many live members the expiring set `key` has (see `UserIndex`)."""
+        return self.sets.count(key)

@@ -8,13 +8,14 @@ a configured Django, so they are imported when first asked for.
 from typing import TYPE_CHECKING
 
 from sessio.sync.stores._protocol import ControlChannel, Store
+from sessio.sync.stores._user_index import UserIndex
 from sessio.sync.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
     from sessio.sync.stores.django import DjangoStore as DjangoStore
     from sessio.sync.stores.redis import RedisStore as RedisStore
 
-__all__ = ["ControlChannel", "MemoryStore", "Store"]
+__all__ = ["ControlChannel", "MemoryStore", "Store", "UserIndex"]
 
 
 def __getattr__(name: str) -> object:

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Collection, Generator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
 import redis
 
 from sessio.core._control import SUBSCRIBED
+from sessio.core._presence import SetUpdate
+from sessio.sync.stores._redis_sets import RedisSets
 
 __all__ = ["COMPARE_AND_SET", "TAKE", "RedisStore"]
 
@@ -88,6 +90,8 @@ class RedisStore:
         self._take = client.register_script(TAKE)
         # The cluster node that last took a control-channel publish or subscription.
         self._control_node: str | None = None
+        # Users' session indexes and presence (`UserIndex`): sorted sets beside the sessions.
+        self._sets = RedisSets(client, key_prefix)
 
     def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None."""
@@ -129,6 +133,24 @@ class RedisStore:
         """Seconds until `key` expires; None when it has no expiry or is absent."""
         milliseconds = self.client.pttl(self.key_prefix + key)
         return None if milliseconds < 0 else milliseconds / 1000
+
+    def update_members(
+        self, key: str, add: Mapping[str, float | None], remove: Collection[str]
+    ) -> None:
+        """Change the expiring set `key` in one step (see `UserIndex`)."""
+        self._sets.update_members(key, add, remove)
+
+    def update_many(self, updates: Sequence[SetUpdate]) -> None:
+        """`update_members` for each of `updates`, in one pipeline (see `UserIndex`)."""
+        self._sets.update_many(updates)
+
+    def live_members(self, key: str) -> list[str]:
+        """The live members of the expiring set `key` (see `UserIndex`)."""
+        return self._sets.live_members(key)
+
+    def count_members(self, key: str) -> int:
+        """How many live members the expiring set `key` has (see `UserIndex`)."""
+        return self._sets.count_members(key)
 
     def publish(self, channel: str, message: bytes) -> None:
         """Send `message` to every subscriber of `channel` (sessio's control channel).
