@@ -17,7 +17,6 @@ const express = require('express')
 const session = require('express-session')
 const { RedisStore } = require('connect-redis')
 const { createClient } = require('redis')
-const crypto = require('node:crypto')
 
 // --- sessio's layouts, as docs/tickets.md and docs/control-channel.md give them ------------
 
