@@ -23,8 +23,9 @@ from sessio.aio._session import AsyncSession, call_store
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Rotate, decode_control
 from sessio.core._intervals import Interval
+from sessio.core._recent import ANY_ROOM, RecentDisconnects
 from sessio.core._registry import Kind, Registry, Socket
-from sessio.core._rooms import session_room
+from sessio.core._rooms import is_session_room, session_room
 from sessio.errors import SessionError
 from sessio.metrics import Metrics
 
@@ -58,6 +59,8 @@ class AsyncLiveness:
         self.touch_every = touch_every
         self.revalidate_every = revalidate_every
         self._registry: Registry[AsyncSession] = Registry()
+        # Logouts this node saw lately, for session reads that were in flight meanwhile.
+        self._recent = RecentDisconnects()
         # The sync shell runs handlers in parallel threads: the tables change together, and
         # seeing that a touch or a check is due and claiming it must be one step, or two
         # sockets of a session both do it. Every use of the registry holds this lock.
@@ -77,14 +80,39 @@ class AsyncLiveness:
 
     # -- the socket registry ------------------------------------------------------------
 
-    def hold(self, key: Socket, session: AsyncSession | None) -> None:
-        """Socket `key` holds `session`: a first socket of a session starts its intervals."""
+    def stamp(self) -> int:
+        """What a session read starting now hands `hold`, to learn whether it went stale."""
+        with self._lock:
+            return self._recent.stamp()
+
+    def hold(self, key: Socket, session: AsyncSession | None, stamp: int | None = None) -> bool:
+        """Socket `key` holds `session`: a first socket of a session starts its intervals.
+
+        With the `stamp` taken before `session` was read: False, and nothing held, when this
+        node let go of that session since (a logout it saw while the read was in flight); the
+        caller reads it again.
+        """
         session_id = None if session is None else session.id
         now = 0.0 if session_id is None else self.clock()
         with self._lock:
+            # One step with `disconnect_local`'s: a logout either finds this socket held or
+            # has been noted by then.
+            if (
+                stamp is not None
+                and session_id is not None
+                and self._recent.since(stamp, session_room(session_id))
+            ):
+                return False
             self._registry.hold(key, session, session_id, now)
         if self.metrics is not None and session is not None:
             self.metrics.sockets_with_session(key[0], 1)
+        return True
+
+    def note_gone(self, room: str | None) -> None:
+        """Session room `room` was let go of (`ANY_ROOM`: any may have been): reads in flight
+        since are read again before their sockets are held."""
+        with self._lock:
+            self._recent.note(room)
 
     def release(self, key: Socket) -> AsyncSession | None:
         """Socket `key` left: the session it held; the last one takes the session's rows."""
@@ -248,6 +276,8 @@ class AsyncLiveness:
                             break
                         if fresh or raw == SUBSCRIBED:
                             fresh = False
+                            # What was missed may have been for a session being read now.
+                            self.note_gone(ANY_ROOM)
                             if self.metrics is not None:
                                 self.metrics.control_channel(True)
                             if lost:
@@ -309,6 +339,7 @@ class AsyncLiveness:
         Every socket goes, whatever any disconnect handler or the transport raises.
         """
         with self._lock:
+            self._recent.note(room if is_session_room(room) else ANY_ROOM)
             doomed = self._registry.sockets_in(room)
         doomed = doomed or self.members_of(room)
         for key in doomed:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.to_thread
 
-__all__ = ["AsyncLock", "AsyncWakeup", "ThreadLock", "maybe_await", "sleep", "to_thread"]
+__all__ = [
+    "AsyncLock",
+    "AsyncPending",
+    "AsyncWakeup",
+    "ThreadLock",
+    "maybe_await",
+    "sleep",
+    "to_thread",
+]
 
 T = TypeVar("T")
 
@@ -65,3 +73,31 @@ class AsyncWakeup:
         with anyio.move_on_after(seconds):
             await self._event.wait()
         return self._event.is_set()
+
+
+# Tasks that nothing else may hold while they run (an early read whose handshake went away):
+# asyncio keeps only weak references to tasks.
+_running: set[asyncio.Task[Any]] = set()
+
+
+class AsyncPending(Generic[T]):
+    """`function(*args)` started now, beside the caller, in the server's own way (a task here;
+    in the twin a thread, or a greenlet under eventlet or gevent); `result` waits for it.
+
+    Nothing needs to wait: a result nobody asks for is dropped with this object.
+    """
+
+    def __init__(
+        self,
+        sio: Any,
+        function: Callable[..., Coroutine[Any, Any, T]],
+        *args: Any,
+    ) -> None:
+        task: asyncio.Task[T] = sio.start_background_task(function, *args)
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+        self._task = task
+
+    async def result(self) -> T:
+        """What `function` returned (or raised), once it has."""
+        return await self._task

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["session_room"]
+__all__ = ["is_session_room", "session_room"]
+
+_PREFIX = "sessio:"
+_HEX = frozenset("0123456789abcdef")
 
 
 def session_room(session_id: str) -> str:
@@ -14,4 +17,10 @@ def session_room(session_id: str) -> str:
     client manager's pub/sub channel and into logs.
     """
     digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32]
-    return f"sessio:{digest}"
+    return _PREFIX + digest
+
+
+def is_session_room(room: str) -> bool:
+    """Whether `room` is a name `session_room` gives (and not a user's room, say)."""
+    digest = room[len(_PREFIX) :]
+    return room.startswith(_PREFIX) and len(digest) == 32 and all(c in _HEX for c in digest)

@@ -8,7 +8,7 @@ the socket would connect unchecked, its events finding no session. So the namesp
 becomes a `sessio._hosting.HandlerTable`, which shows every such write to `foreign`: it is
 adopted when the server has a host that runs it after sessio (Flask-SocketIO), and otherwise
 kept, with a warning that says what is lost. An event from a socket that sessio did not see
-connect reaches no handler (`known`).
+connect reaches no handler (`sessio.sync._handlers.dropped`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sessio._hosting import HandlerTable, owned, owner_of
+from sessio.sync._handlers import connect_handler, disconnect_handler, event_handler
 
 if TYPE_CHECKING:
     from sessio.sync._sockets import SessionSockets
 
-__all__ = ["dropped", "foreign", "install", "install_all"]
+__all__ = ["foreign", "install", "install_all"]
 
 logger = logging.getLogger("sessio")
 
@@ -53,9 +54,9 @@ def install(owner: SessionSockets, namespace: str, event: str) -> None:
         before = dict(sio.handlers.get(namespace, {}))
         # From here on, a handler registered on the server directly comes to `foreign`.
         sio.handlers[namespace] = HandlerTable(owner, namespace, functools.partial(foreign, owner))
-        connect = owner._connect_handler(namespace)
+        connect = connect_handler(owner, namespace)
         sio.on("connect", owned(connect, owner), namespace=namespace)
-        disconnect = owner._disconnect_handler(namespace)
+        disconnect = disconnect_handler(owner, namespace)
         sio.on("disconnect", owned(disconnect, owner), namespace=namespace)
         for name, handler in before.items():
             adopted = owner_of(handler) is not None or foreign(
@@ -65,7 +66,7 @@ def install(owner: SessionSockets, namespace: str, event: str) -> None:
                 # A plain handler for an event sessio does not handle (yet): it stays.
                 dict.__setitem__(sio.handlers[namespace], name, handler)
     if event not in _OWN:
-        handle = owner._event_handler(namespace, event)
+        handle = event_handler(owner, namespace, event)
         sio.on(event, owned(handle, owner), namespace=namespace)
 
 
@@ -108,24 +109,3 @@ def foreign(
             extra={"namespace": namespace},
         )
     return False
-
-
-def dropped(owner: SessionSockets, key: tuple[str, str], event: str) -> None:
-    """Say why an event from socket `key`, which sessio does not hold, reaches no handler.
-
-    A handler must never get ``session=None`` for a socket that was simply not looked at:
-    one that connected past a connect handler that replaced sessio's (an error to fix), or
-    one whose event python-socketio runs after it left (expected, at DEBUG).
-    """
-    namespace, sid = key
-    if owner_of(owner.sio.handlers.get(namespace, {}).get("connect")) is not owner:
-        logger.error(
-            "event %r from socket %s on %s dropped: sessio did not see it connect, since the "
-            "namespace's connect handler is no longer sessio's (register connect handlers "
-            "with sessions.on('connect'))",
-            event,
-            sid,
-            namespace,
-        )
-    else:
-        logger.debug("event %r from socket %s on %s after it left: dropped", event, sid, namespace)

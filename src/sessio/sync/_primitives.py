@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-__all__ = ["Lock", "ThreadLock", "Wakeup", "maybe_await", "sleep", "to_thread"]
+__all__ = ["Lock", "Pending", "ThreadLock", "Wakeup", "maybe_await", "sleep", "to_thread"]
 
 T = TypeVar("T")
 
@@ -51,3 +51,32 @@ class Wakeup:
     def wait(self, seconds: float) -> bool:
         """Wait `seconds`, or less if `set` is called; True when it was set."""
         return bool(self._event.wait(seconds))
+
+
+class Pending(Generic[T]):
+    """`function(*args)` started now, beside the caller, in the server's own way (a thread, or
+    a greenlet under eventlet or gevent); `result` waits for it.
+
+    Nothing needs to wait: a result nobody asks for is dropped with this object.
+    """
+
+    def __init__(self, sio: Any, function: Callable[..., T], *args: Any) -> None:
+        self._done = sio.eio.create_event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        sio.start_background_task(self._run, function, args)
+
+    def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = function(*args)
+        except BaseException as error:  # handed to whoever waits, as a task would
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        """What `function` returned (or raised), once it has."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)

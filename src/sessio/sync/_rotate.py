@@ -86,6 +86,8 @@ class Rotation:
 
     def on_message(self, message: Rotate) -> None:
         """A `Rotate` from the control channel: act on it if this node holds that session."""
+        # A socket of it may be connecting here: its read, if from before, is read again.
+        self.liveness.note_gone(message.room)
         old_id = self.liveness.session_id_in(message.room)
         if old_id is None:
             return
@@ -101,6 +103,7 @@ class Rotation:
         if not isinstance(self.fmt, StoreFormat) or old_id == new_id:
             return
         old_room, new_room = session_room(old_id), session_room(new_id)
+        self.liveness.note_gone(old_room)
         cookie = unquote(self.fmt.cookie_value(new_id))
         ref = SessionRef(new_id, self.fmt.store_key(new_id))
         for key in self.liveness.sockets_in(old_room):

@@ -6,26 +6,26 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, overload
 
 import socketio
 
 from sessio._hosting import Host, adopt_server
-from sessio.core import Failure, Format, Minted, StoreFormat, plan_create
+from sessio.core import Failure, Format, Minted, SessionRef, StoreFormat, plan_create
 from sessio.core._control import CONTROL_CHANNEL, Disconnect, encode_control
 from sessio.core._intervals import Interval
 from sessio.core._rooms import session_room
 from sessio.core._users import UserKeySpec
 from sessio.errors import SessionError, error_for
-from sessio.metrics import ConnectOutcome, Metrics
+from sessio.metrics import Metrics
+from sessio.sync._early import install_early_reads
 from sessio.sync._liveness import Liveness
 from sessio.sync._metered import metered
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
-from sessio.sync._ownership import dropped, install, install_all
-from sessio.sync._primitives import maybe_await
+from sessio.sync._ownership import install, install_all
 from sessio.sync._rotate import Rotation, rotate
-from sessio.sync._session import Session, call_store
+from sessio.sync._session import Session, call_store, open_verdict
 from sessio.sync._tickets import issue_ticket, open_handshake
 from sessio.sync._user_api import UserSockets
 from sessio.sync._users import Users
@@ -35,11 +35,6 @@ from sessio.sync.stores._user_index import UserIndex
 __all__ = ["SessionNamespace", "SessionSockets"]
 
 logger = logging.getLogger("sessio")
-
-
-def _code(opened: object) -> str | None:
-    """A failure's code, for metrics and log records (None: there was a session)."""
-    return opened.code if isinstance(opened, Failure) else None
 
 
 # session.socket.io's event name for a new socket was "connection".
@@ -145,6 +140,7 @@ class SessionSockets(UserSockets):
         self._bound.on_rotate = self._moves.on_message
         self._grouped = Users.attach(self._bound, self.store, self.fmt, *self._user_options)
         install_all(self)
+        install_early_reads(self, server)
 
     @property
     def sio(self) -> socketio.Server:
@@ -207,149 +203,27 @@ class SessionSockets(UserSockets):
         if self._server is not None:
             install(self, namespace, event)
 
-    # Wrappers are plain `def` functions: python-socketio awaits a handler only when
-    # inspect.iscoroutinefunction says so, and the connect wrapper takes exactly three
-    # positionals so that a TypeError inside user code is not retried with two.
-
-    def _connect_handler(self, namespace: str) -> Callable[..., Any]:
-        def connect(sid: str, environ: dict[str, Any], auth: Any) -> Any:
-            # Subscribed before this socket's session is read: a revoke published from now
-            # on reaches it (and one published earlier is in the store the read sees).
-            self._liveness.start()
-            key = (namespace, sid)
-            opened = self._open(environ, auth)
-            if not self._still_there(key):
-                # The client left during the read. python-socketio calls no disconnect
-                # handler for a socket that never finished connecting; False makes it drop
-                # the socket, and nothing of it is kept here.
-                if self.metrics is not None:
-                    self.metrics.connect(namespace, "abandoned", _code(opened))
-                return False
-            err, session = (opened, None) if isinstance(opened, Failure) else (None, opened)
-            if err is not None:
-                logger.info(
-                    "socket %s on %s has no session: %s",
-                    sid,
-                    namespace,
-                    err.code,
-                    extra={"code": err.code, "namespace": namespace},
-                )
-                if self.require_session:
-                    if self.metrics is not None:
-                        self.metrics.connect(namespace, "refused", err.code)
-                    raise socketio.exceptions.ConnectionRefusedError(err.code, {"code": err.code})
-            self._liveness.hold(key, session)
-            handler = self._handlers.get(namespace, {}).get("connect")
-            try:
-                result = (
-                    None if handler is None else maybe_await(handler(err, sid, session, auth))
-                )
-            except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
-                self._liveness.release(key)
-                if self.metrics is not None:
-                    self.metrics.connect(namespace, "refused", _code(err))
-                raise
-            except Exception:
-                self._liveness.release(key)
-                if self.metrics is not None:
-                    self.metrics.connect(namespace, "refused", _code(err))
-                # Raised into python-socketio, the client would get no answer and the socket
-                # would linger half-connected: refuse it, saying nothing of why.
-                logger.exception(
-                    "connect handler failed; socket %s on %s refused",
-                    sid,
-                    namespace,
-                    extra={"code": _code(err), "namespace": namespace},
-                )
-                raise socketio.exceptions.ConnectionRefusedError() from None
-            except BaseException:
-                self._liveness.release(key)
-                raise
-            if result is not False and session is not None and session.id is not None:
-                self.sio.enter_room(sid, self.room(session.id), namespace=namespace)
-            if result is not False:
-                self._users.join(key, session)
-            if result is False or not self._still_there(key):
-                self._liveness.release(key)
-                self._users.leave(key)
-                if self.metrics is not None:
-                    gone: ConnectOutcome = "refused" if result is False else "abandoned"
-                    self.metrics.connect(namespace, gone, _code(err))
-                return False
-            if self.metrics is not None:
-                kept: ConnectOutcome = "anonymous" if session is None else "session"
-                self.metrics.connect(namespace, kept, _code(err))
-            return result
-
-        return connect
-
     def _still_there(self, key: tuple[str, str]) -> bool:
         # python-socketio forgets a socket's environ as soon as its transport closes.
         namespace, sid = key
         return self.sio.get_environ(sid, namespace=namespace) is not None
 
-    def _disconnect_handler(self, namespace: str) -> Callable[..., Any]:
-        def disconnect(sid: str, reason: Any = None) -> Any:
-            session = self._liveness.release((namespace, sid))
-            self._users.leave((namespace, sid))
-            reason = self._liveness.reason((namespace, sid), reason)
-            handler = self._handlers.get(namespace, {}).get("disconnect")
-            if handler is None:
-                return None
-            try:
-                return maybe_await(handler(sid, session, reason))
-            except Exception:
-                # Raised, it would stop whatever is disconnecting this socket (a logout of
-                # every socket of a session, a control message) half-way; and python-socketio
-                # would retry a TypeError with one argument fewer.
-                logger.exception(
-                    "disconnect handler failed for socket %s on %s",
-                    sid,
-                    namespace,
-                    extra={"namespace": namespace},
-                )
-                return None
-
-        return disconnect
-
-    def _event_handler(self, namespace: str, event: str) -> Callable[..., Any]:
-        # python-socketio runs each event apart (a task, a thread) and may start it after the
-        # socket has left: a logout, a revoke or a failed re-check disconnected it meanwhile.
-        # Its session is released by then, and no handler may see that socket without it
-        # (with require_session, a handler would get None it was promised never to get).
-        if event == "*":
-
-            def catch_all(name: str, sid: str, *args: Any) -> Any:
-                key = (namespace, sid)
-                there, session = self._liveness.lookup(key)
-                if not there:
-                    dropped(self, key, name)
-                    return None
-                if not self._liveness.on_activity(key, session):
-                    return None
-                return maybe_await(self._handlers[namespace]["*"](name, sid, session, *args))
-
-            return catch_all
-
-        def handle(sid: str, *args: Any) -> Any:
-            key = (namespace, sid)
-            there, session = self._liveness.lookup(key)
-            if not there:
-                dropped(self, key, event)
-                return None
-            if not self._liveness.on_activity(key, session):
-                return None
-            return maybe_await(self._handlers[namespace][event](sid, session, *args))
-
-        return handle
-
     # -- sessions -----------------------------------------------------------------------
 
-    def _open(self, environ: dict[str, Any], auth: Any = None) -> Session | Failure:
+    def _open(
+        self, environ: MutableMapping[str, Any], auth: Any = None
+    ) -> Session | Failure:
         # The handshake's cookie, else a ticket in `auth` (`sessio.sync._tickets`).
         opened = open_handshake(environ, auth, self.store, self.fmt, self.clock)
         if self.metrics is not None and not isinstance(opened, Failure):
             opened.metrics = self.metrics  # its saves and touches are counted
+        return opened
+
+    def _open_verdict(self, verdict: SessionRef) -> Session | Failure:
+        # What `_open` does for a cookie that verified: the read an early read makes.
+        opened = open_verdict(verdict, self.store, self.fmt, self.clock)
+        if self.metrics is not None and not isinstance(opened, Failure):
+            opened.metrics = self.metrics
         return opened
 
     def session(self, sid: str, namespace: str = "/") -> Session | None:
