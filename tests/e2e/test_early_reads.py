@@ -143,3 +143,28 @@ def test_a_logout_while_the_read_is_in_flight_is_not_missed(shell: str) -> None:
             assert store.reads.done == 2
         finally:
             client.close()
+
+
+def test_a_connect_long_after_its_handshake_reads_afresh(
+    shell: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the first CONNECT came later than an early read may be trusted for.
+    monkeypatch.setattr(
+        sessio_aio._early if shell == "async" else sessio_sync._early, "FRESH_FOR", -1.0
+    )
+    store = gated(shell)
+    node = Node(shell, store)
+    with serve(node):
+        minted = node.call(node.sessions.create, {"user": "ann"})
+        client = sync_client()
+        client.connect(
+            node.url,
+            headers={"Cookie": minted.cookie},
+            transports=["websocket"],
+            wait_timeout=TIMEOUT,
+        )
+        try:
+            assert node.seen.wait("connect") == [(None, client.get_sid())]
+            assert store.reads.done == 2  # the handshake's, unused, and the connect's own
+        finally:
+            client.disconnect()

@@ -7,17 +7,18 @@ store read started at the first step is done, or nearly, by the second: the conn
 waits a whole store round trip.
 
 The read is the one the connect would make (`open_verdict` of the cookie's verdict), started
-only for a cookie that verifies and names a stored session, and used at most once, by the
-first namespace that connects (later ones read afresh). It is kept in the handshake's
-environ, which python-socketio drops with the connection: a handshake that never becomes a
-connection leaves nothing behind. Whether it is still good when the connect takes it is
-decided there: the read carries the node's `stamp` from before it began (see
-`sessio.core._recent`).
+only for a cookie that verifies and names a stored session, and used at most once, by the first
+namespace that connects, within `FRESH_FOR` of the handshake (later ones read afresh). It is
+kept in the handshake's environ, which python-socketio drops with the connection: a handshake
+that never becomes a connection leaves nothing behind. Whether it is still good when the
+connect takes it is decided there: the read carries the node's `stamp` from before it began
+(see `sessio.core._recent`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,12 @@ __all__ = ["AsyncEarlyRead", "install_early_reads", "take_early_read"]
 
 logger = logging.getLogger("sessio")
 
+#: How long after the handshake its read may still be taken, in seconds. A connect is one
+#: round trip behind its handshake; one much later (a first namespace that is not sessio's,
+#: then sessio's) reads afresh, so that nothing older than this is handed out as the store's
+#: word (a logout over HTTP tells no node).
+FRESH_FOR = 1.0
+
 
 @frozen
 class AsyncEarlyRead:
@@ -42,6 +49,8 @@ class AsyncEarlyRead:
 
     stamp: int
     pending: AsyncPending[AsyncSession | Failure]
+    #: When it began (``time.monotonic``).
+    began: float
 
 
 def _environ_key(owner: AsyncSessionSockets) -> str:
@@ -79,12 +88,15 @@ def begin(owner: AsyncSessionSockets, environ: MutableMapping[str, Any], key: st
     liveness.start()
     stamp = liveness.stamp()
     pending = AsyncPending(owner.sio, owner._open_verdict, verdict)
-    environ[key] = AsyncEarlyRead(stamp, pending)
+    environ[key] = AsyncEarlyRead(stamp, pending, time.monotonic())
 
 
 def take_early_read(
     owner: AsyncSessionSockets, environ: MutableMapping[str, Any]
 ) -> AsyncEarlyRead | None:
-    """The read the handshake started for `owner`, once (None: there is none, or it was taken)."""
+    """The read the handshake started for `owner`, once (None: there is none, it was taken,
+    or it is older than `FRESH_FOR`)."""
     early = environ.pop(_environ_key(owner), None)
-    return early if isinstance(early, AsyncEarlyRead) else None
+    if not isinstance(early, AsyncEarlyRead) or time.monotonic() - early.began > FRESH_FOR:
+        return None
+    return early

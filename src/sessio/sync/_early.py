@@ -8,17 +8,18 @@ store read started at the first step is done, or nearly, by the second: the conn
 waits a whole store round trip.
 
 The read is the one the connect would make (`open_verdict` of the cookie's verdict), started
-only for a cookie that verifies and names a stored session, and used at most once, by the
-first namespace that connects (later ones read afresh). It is kept in the handshake's
-environ, which python-socketio drops with the connection: a handshake that never becomes a
-connection leaves nothing behind. Whether it is still good when the connect takes it is
-decided there: the read carries the node's `stamp` from before it began (see
-`sessio.core._recent`).
+only for a cookie that verifies and names a stored session, and used at most once, by the first
+namespace that connects, within `FRESH_FOR` of the handshake (later ones read afresh). It is
+kept in the handshake's environ, which python-socketio drops with the connection: a handshake
+that never becomes a connection leaves nothing behind. Whether it is still good when the
+connect takes it is decided there: the read carries the node's `stamp` from before it began
+(see `sessio.core._recent`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,12 @@ __all__ = ["EarlyRead", "install_early_reads", "take_early_read"]
 
 logger = logging.getLogger("sessio")
 
+#: How long after the handshake its read may still be taken, in seconds. A connect is one
+#: round trip behind its handshake; one much later (a first namespace that is not sessio's,
+#: then sessio's) reads afresh, so that nothing older than this is handed out as the store's
+#: word (a logout over HTTP tells no node).
+FRESH_FOR = 1.0
+
 
 @frozen
 class EarlyRead:
@@ -43,6 +50,8 @@ class EarlyRead:
 
     stamp: int
     pending: Pending[Session | Failure]
+    #: When it began (``time.monotonic``).
+    began: float
 
 
 def _environ_key(owner: SessionSockets) -> str:
@@ -80,12 +89,15 @@ def begin(owner: SessionSockets, environ: MutableMapping[str, Any], key: str) ->
     liveness.start()
     stamp = liveness.stamp()
     pending = Pending(owner.sio, owner._open_verdict, verdict)
-    environ[key] = EarlyRead(stamp, pending)
+    environ[key] = EarlyRead(stamp, pending, time.monotonic())
 
 
 def take_early_read(
     owner: SessionSockets, environ: MutableMapping[str, Any]
 ) -> EarlyRead | None:
-    """The read the handshake started for `owner`, once (None: there is none, or it was taken)."""
+    """The read the handshake started for `owner`, once (None: there is none, it was taken,
+    or it is older than `FRESH_FOR`)."""
     early = environ.pop(_environ_key(owner), None)
-    return early if isinstance(early, EarlyRead) else None
+    if not isinstance(early, EarlyRead) or time.monotonic() - early.began > FRESH_FOR:
+        return None
+    return early
