@@ -182,7 +182,7 @@ class Failure:
         return cls(
             "missing-dependency",
             f"{needed_for} needs the {package!r} package, which is not installed: "
-            f"pip install 'sessio[{extra}]'.",
+            f"pip install {package} (sessio's {extra!r} extra brings it).",
         )
 
     @classmethod
