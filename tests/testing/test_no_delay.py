@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from servers import run_asgi, run_wsgi
+from sessio.testing import run_asgi, run_wsgi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
