@@ -73,15 +73,16 @@ def test_the_ledger_merges_until_taken() -> None:
 
 def test_a_socket_that_comes_and_goes_between_flushes_costs_no_write() -> None:
     ledger = PresenceLedger(30.0)
-    ledger.joined("ann", "t1")
-    ledger.left("ann", "t1")
+    assert ledger.joined("ann", "t1")  # a flush is due
+    assert not ledger.left("ann", "t1")  # and nothing is owed any more
     assert not ledger and ledger.take() == []
-    ledger.joined("ann", "t1")
-    assert ledger.take() == [SetUpdate(user_presence_key("ann"), {"t1": 30.0}, set())]
+    assert ledger.joined("ann", "t1")
+    assert not ledger.joined("ann", "t2")  # due already
+    assert ledger.take() == [SetUpdate(user_presence_key("ann"), {"t1": 30.0, "t2": 30.0}, set())]
     # Written, so its leaving is owed, even if it comes back and goes again meanwhile.
-    ledger.left("ann", "t1")
-    ledger.joined("ann", "t1")
-    ledger.left("ann", "t1")
+    assert ledger.left("ann", "t1")
+    assert not ledger.joined("ann", "t1")
+    assert not ledger.left("ann", "t1")
     assert ledger.take() == [SetUpdate(user_presence_key("ann"), {}, {"t1"})]
 
 
@@ -125,22 +126,27 @@ def test_the_store_ends_with_every_live_socket_and_no_other(
             members -= update.remove
             members |= set(update.add)
 
+    signalled = False  # whether joined/left said a flush is due since the last take
     for step in steps:
         if step == "take":
             apply(ledger.take())
+            signalled = False
         elif step == "heartbeat":
             held: dict[str, list[str]] = {}
             for user, tag in sorted(live):
                 held.setdefault(user, []).append(tag)
             apply(ledger.heartbeat(held))
+            signalled = False
         else:
             assert isinstance(step, tuple)
             if step in live:
                 live.discard(step)
-                ledger.left(*step)
+                signalled = ledger.left(*step) or signalled
             else:
                 live.add(step)
-                ledger.joined(*step)
+                signalled = ledger.joined(*step) or signalled
+        # Something owed is never left without a flush having been asked for.
+        assert signalled or not ledger
     apply(ledger.take())
     assert {(user, tag) for user, tags in store.items() for tag in tags} == live
     assert not ledger

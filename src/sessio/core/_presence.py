@@ -155,25 +155,31 @@ class PresenceLedger:
     # the store has not heard of them, so leaving again needs no write.
     _fresh: set[tuple[str, str]] = field(factory=set, init=False)
 
-    def joined(self, user_id: str, tag: str) -> None:
-        """Socket `tag` of `user_id` is online."""
+    def joined(self, user_id: str, tag: str) -> bool:
+        """Socket `tag` of `user_id` is online; True if nothing was owed before (a flush is
+        due), False if a flush is due already."""
+        was_empty = not self._pending
         changes = self._pending.setdefault(user_id, {})
         if tag not in changes:
             # Nothing owed for it: its last word reached the store, and (joining now) that
             # was a removal, or it never had one.
             self._fresh.add((user_id, tag))
         changes[tag] = True
+        return was_empty
 
-    def left(self, user_id: str, tag: str) -> None:
-        """Socket `tag` of `user_id` is gone."""
+    def left(self, user_id: str, tag: str) -> bool:
+        """Socket `tag` of `user_id` is gone; True if nothing was owed before and something is
+        now (a flush is due)."""
+        was_empty = not self._pending
         if (user_id, tag) in self._fresh:
             self._fresh.discard((user_id, tag))
             changes = self._pending[user_id]
             del changes[tag]
             if not changes:
                 del self._pending[user_id]
-            return
+            return False
         self._pending.setdefault(user_id, {})[tag] = False
+        return was_empty
 
     def __bool__(self) -> bool:
         return bool(self._pending)
