@@ -90,7 +90,7 @@ async def measure(
                 await asyncio.gather(*(tab.call("whoami") for pair in pairs for tab in pair))
                 for session, session_tabs in zip(minted, pairs, strict=True):
                     started = time.time()
-                    await sessio.aio.revoke(store, fmt, session.sid)
+                    await sessio.aio.revoke(store, fmt, session.session_id)
                     dropped = await asyncio.gather(
                         *(tab.gone(ROUND_TIMEOUT) for tab in session_tabs)
                     )

@@ -60,15 +60,30 @@ def test_the_ledger_merges_until_taken() -> None:
     assert not ledger and ledger.take() == []
     ledger.joined("ann", "t1")
     ledger.joined("ann", "t2")
-    ledger.left("ann", "t2")  # came and went before a flush
+    ledger.left("ann", "t2")  # came and went before a flush: the store never hears of it
     ledger.left("bob", "t3")
     assert ledger
     updates = {update.key: update for update in ledger.take()}
     assert updates == {
-        user_presence_key("ann"): SetUpdate(user_presence_key("ann"), {"t1": 30.0}, {"t2"}),
+        user_presence_key("ann"): SetUpdate(user_presence_key("ann"), {"t1": 30.0}, set()),
         user_presence_key("bob"): SetUpdate(user_presence_key("bob"), {}, {"t3"}),
     }
     assert not ledger and ledger.take() == []
+
+
+def test_a_socket_that_comes_and_goes_between_flushes_costs_no_write() -> None:
+    ledger = PresenceLedger(30.0)
+    assert ledger.joined("ann", "t1")  # a flush is due
+    assert not ledger.left("ann", "t1")  # and nothing is owed any more
+    assert not ledger and ledger.take() == []
+    assert ledger.joined("ann", "t1")
+    assert not ledger.joined("ann", "t2")  # due already
+    assert ledger.take() == [SetUpdate(user_presence_key("ann"), {"t1": 30.0, "t2": 30.0}, set())]
+    # Written, so its leaving is owed, even if it comes back and goes again meanwhile.
+    assert ledger.left("ann", "t1")
+    assert not ledger.joined("ann", "t1")
+    assert not ledger.left("ann", "t1")
+    assert ledger.take() == [SetUpdate(user_presence_key("ann"), {}, {"t1"})]
 
 
 def test_a_heartbeat_refreshes_every_live_socket_and_sends_what_is_owed() -> None:
@@ -84,21 +99,57 @@ def test_a_heartbeat_refreshes_every_live_socket_and_sends_what_is_owed() -> Non
     assert not ledger
 
 
-@given(st.lists(st.tuples(st.sampled_from(["ann", "bob"]), st.sampled_from("xyz"), st.booleans())))
-def test_what_is_taken_is_each_sockets_last_word(events: list[tuple[str, str, bool]]) -> None:
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(["ann", "bob"]), st.sampled_from("xyz")),
+            st.sampled_from(["take", "heartbeat"]),
+        )
+    )
+)
+def test_the_store_ends_with_every_live_socket_and_no_other(
+    steps: list[tuple[str, str] | str],
+) -> None:
+    # A model store and the sockets' true state; each (user, tag) step toggles a socket, as
+    # `UserTable.assign` reports joins and leaves. Whatever the order of flushes, once the
+    # ledger is taken the store holds exactly the live sockets.
     ledger = PresenceLedger(9.0)
-    last: dict[tuple[str, str], bool] = {}
-    for user, tag, present in events:
-        (ledger.joined if present else ledger.left)(user, tag)
-        last[(user, tag)] = present
-    for update in ledger.take():
-        user = "ann" if update.key == user_presence_key("ann") else "bob"
-        assert not set(update.add) & update.remove
-        for tag in update.add:
-            assert last[(user, tag)] is True and update.add[tag] == 9.0
-        for tag in update.remove:
-            assert last[(user, tag)] is False
-        assert len(update.add) + len(update.remove) == sum(1 for u, _ in last if u == user)
+    store: dict[str, set[str]] = {}
+    live: set[tuple[str, str]] = set()
+    users = {user_presence_key(user): user for user in ("ann", "bob")}
+
+    def apply(updates: list[SetUpdate]) -> None:
+        for update in updates:
+            assert not set(update.add) & update.remove
+            assert all(ttl == 9.0 for ttl in update.add.values())
+            members = store.setdefault(users[update.key], set())
+            members -= update.remove
+            members |= set(update.add)
+
+    signalled = False  # whether joined/left said a flush is due since the last take
+    for step in steps:
+        if step == "take":
+            apply(ledger.take())
+            signalled = False
+        elif step == "heartbeat":
+            held: dict[str, list[str]] = {}
+            for user, tag in sorted(live):
+                held.setdefault(user, []).append(tag)
+            apply(ledger.heartbeat(held))
+            signalled = False
+        else:
+            assert isinstance(step, tuple)
+            if step in live:
+                live.discard(step)
+                signalled = ledger.left(*step) or signalled
+            else:
+                live.add(step)
+                signalled = ledger.joined(*step) or signalled
+        # Something owed is never left without a flush having been asked for.
+        assert signalled or not ledger
+    apply(ledger.take())
+    assert {(user, tag) for user, tags in store.items() for tag in tags} == live
+    assert not ledger
 
 
 def test_presence_ttl_is_three_heartbeats() -> None:

@@ -159,6 +159,9 @@ def test_redis_update_many_is_one_pipeline_and_survives_a_script_flush(
     assert store.live_members("b") == ["y"] and client.pttl(prefix + "b") == -1
     assert client.exists(prefix + "c") == 0
     store.update_many([])
+    client.script_flush()
+    store.update_many([SetUpdate("a", {"z": 60}, {"x"})])  # one update: the script alone
+    assert store.live_members("a") == ["z"]
 
 
 def test_memory_update_many() -> None:
@@ -173,3 +176,6 @@ async def test_async_redis_update_many(aclient: redis.asyncio.Redis, prefix: str
     await aclient.script_flush()
     await store.update_many([SetUpdate("a", {"x": 60}), SetUpdate("b", {"y": 60})])
     assert await store.live_members("a") == ["x"] and await store.count_members("b") == 1
+    await aclient.script_flush()
+    await store.update_many([SetUpdate("a", {"z": 60}, {"x"})])
+    assert await store.live_members("a") == ["z"]

@@ -36,7 +36,8 @@ class AsyncPresence:
     """The presence writes of one node, and the heartbeat that sends them.
 
     The owner calls `joined` and `left` under `lock` (the lock of its user table, so that a
-    socket's last word here is its last assignment there), then `changed`.
+    socket's last word here is its last assignment there), then `changed` if either said a
+    flush is due (a change while one is due already is taken by it).
     """
 
     def __init__(
@@ -63,13 +64,13 @@ class AsyncPresence:
         self._started = False
         self._closed = False
 
-    def joined(self, user_id: str, key: Socket) -> None:
-        """Socket `key` of `user_id` is online (call under `lock`)."""
-        self._ledger.joined(user_id, socket_tag(*key))
+    def joined(self, user_id: str, key: Socket) -> bool:
+        """Socket `key` of `user_id` is online (call under `lock`); whether to call `changed`."""
+        return self._ledger.joined(user_id, socket_tag(*key))
 
-    def left(self, user_id: str, key: Socket) -> None:
-        """Socket `key` of `user_id` is gone (call under `lock`)."""
-        self._ledger.left(user_id, socket_tag(*key))
+    def left(self, user_id: str, key: Socket) -> bool:
+        """Socket `key` of `user_id` is gone (call under `lock`); whether to call `changed`."""
+        return self._ledger.left(user_id, socket_tag(*key))
 
     def changed(self) -> None:
         """Something was owed: send it soon."""

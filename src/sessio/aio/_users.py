@@ -156,6 +156,7 @@ class AsyncUsers:
     async def follow(self, key: Socket, session: AsyncSession) -> None:
         """Put socket `key` with the user `session` names now; index the session for them."""
         user_id = self.user_of(session)
+        due = False
         with self._lock:
             if self._session_of(key) is not session:
                 return
@@ -166,10 +167,10 @@ class AsyncUsers:
                 self._move(key, before, user_id)
                 if self._presence is not None:
                     if before is not None:
-                        self._presence.left(before, key)
+                        due = self._presence.left(before, key)
                     if user_id is not None:
-                        self._presence.joined(user_id, key)
-        if before != user_id and self._presence is not None:
+                        due = self._presence.joined(user_id, key) or due
+        if due and self._presence is not None:
             self._presence.changed()
         if user_id is not None and session.id is not None:
             await self._index(session.id, user_id)
@@ -178,11 +179,14 @@ class AsyncUsers:
         """Socket `key` left (python-socketio took it out of every room itself)."""
         if not self.enabled:
             return
+        due = False
         with self._lock:
             before = self._table.release(key)
             if before is not None and self._presence is not None:
-                self._presence.left(before, key)
-        if before is not None and self._presence is not None:
+                # Not due when the socket joined since the last flush: the store never heard
+                # of it, and waking the heartbeat for nothing costs a round of its loop.
+                due = self._presence.left(before, key)
+        if due and self._presence is not None:
             self._presence.changed()
 
     def _move(self, key: Socket, before: str | None, after: str | None) -> None:

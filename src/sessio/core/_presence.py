@@ -140,21 +140,46 @@ class UserTable:
 class PresenceLedger:
     """The presence writes this node owes the store, merged until they are taken.
 
-    A socket that joins and leaves before a flush costs one removal at most; whatever a
-    failed write lost, the next heartbeat puts right (it re-adds every live socket, and the
-    departed ones expire).
+    A socket that joins and leaves before a flush costs nothing: the store never heard of it
+    (a connection that lasts less than a flush's delay, a refused or bounced one, a benchmark's).
+    Whatever a failed write lost, the next heartbeat puts right (it re-adds every live socket,
+    and the departed ones expire).
+
+    The owner calls `joined` for a socket only when it is not already counted for that user,
+    and `left` only when it is, as `UserTable.assign` reports them.
     """
 
     ttl: float
     _pending: dict[str, dict[str, bool]] = field(factory=dict, init=False)
+    # (user id, tag) of sockets that joined since the last take with nothing owed before:
+    # the store has not heard of them, so leaving again needs no write.
+    _fresh: set[tuple[str, str]] = field(factory=set, init=False)
 
-    def joined(self, user_id: str, tag: str) -> None:
-        """Socket `tag` of `user_id` is online."""
-        self._pending.setdefault(user_id, {})[tag] = True
+    def joined(self, user_id: str, tag: str) -> bool:
+        """Socket `tag` of `user_id` is online; True if nothing was owed before (a flush is
+        due), False if a flush is due already."""
+        was_empty = not self._pending
+        changes = self._pending.setdefault(user_id, {})
+        if tag not in changes:
+            # Nothing owed for it: its last word reached the store, and (joining now) that
+            # was a removal, or it never had one.
+            self._fresh.add((user_id, tag))
+        changes[tag] = True
+        return was_empty
 
-    def left(self, user_id: str, tag: str) -> None:
-        """Socket `tag` of `user_id` is gone."""
+    def left(self, user_id: str, tag: str) -> bool:
+        """Socket `tag` of `user_id` is gone; True if nothing was owed before and something is
+        now (a flush is due)."""
+        was_empty = not self._pending
+        if (user_id, tag) in self._fresh:
+            self._fresh.discard((user_id, tag))
+            changes = self._pending[user_id]
+            del changes[tag]
+            if not changes:
+                del self._pending[user_id]
+            return False
         self._pending.setdefault(user_id, {})[tag] = False
+        return was_empty
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -162,12 +187,14 @@ class PresenceLedger:
     def take(self) -> list[SetUpdate]:
         """The writes owed now, one per user; the ledger is empty after."""
         pending, self._pending = self._pending, {}
+        self._fresh = set()
         return [self._update(user_id, changes) for user_id, changes in pending.items()]
 
     def heartbeat(self, held: Mapping[str, Iterable[str]]) -> list[SetUpdate]:
         """The writes of a heartbeat: every socket in `held` (user id -> socket tags) refreshed,
         and whatever else was owed; the ledger is empty after."""
         pending, self._pending = self._pending, {}
+        self._fresh = set()
         updates = []
         for user_id in sorted(set(held) | set(pending)):
             changes = pending.get(user_id, {})

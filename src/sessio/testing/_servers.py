@@ -137,6 +137,7 @@ class _TrackingWSGIServer(ThreadedWSGIServer):
         self._connections: dict[socket.socket, threading.Thread] = {}
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        _no_delay(request)
         thread = threading.Thread(
             target=self.process_request_thread,
             args=(request, client_address),
@@ -165,6 +166,19 @@ class _TrackingWSGIServer(ThreadedWSGIServer):
         for _, thread in connections:
             thread.join(max(0.0, deadline - time.monotonic()))
         return [thread for _, thread in connections if thread.is_alive()]
+
+
+def _no_delay(sock: socket.socket) -> None:
+    """Send small writes at once (TCP_NODELAY), as production servers do.
+
+    Without it Nagle's algorithm holds a small write (a socket.io packet) while an earlier one
+    is unacknowledged, and the client's delayed ACK (40 ms on Linux) then sets its pace: a
+    server message sent within ~40 ms of another that the client did not answer arrived up to
+    40 ms late (benchmarks/revoke_latency.py measured it). uvicorn gets it from asyncio for
+    sockets it accepts, gunicorn sets it on its listeners; werkzeug never does.
+    """
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _sync_engineio_server(app: object) -> engineio.Server | None:
@@ -263,7 +277,10 @@ def run_asgi(app: Callable[..., Any], port: int = 0) -> Iterator[str]:
     waits for that GET before returning. Tests that poll give the server short pings, e.g.
     ``AsyncServer(ping_interval=0.5, ping_timeout=1)``.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, as uvicorn's own bind does: asyncio then sets TCP_NODELAY on every
+    # socket it accepts (it checks ``sock.proto``; with 0, accepted sockets kept Nagle's
+    # algorithm, and a small write after another waited for the client's delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
     sock.listen(128)
