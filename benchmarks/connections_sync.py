@@ -1,0 +1,302 @@
+"""Connections per second, sync shell: a bare ``socketio.Server`` against the same with sessio.
+
+Run: .venv/bin/python benchmarks/connections_sync.py [--mode threading|eventlet|gevent|all]
+     [--store memory|redis] [--rounds R] [--per-round N] [--instructions N]
+
+The connection is `benchmarks/connections.py`'s, with its client (``round_trip_rate``: one
+``socketio.AsyncClient``, websocket connect with the session cookie, one acknowledged event,
+disconnect, sequentially); only the servers differ: ``socketio.Server(async_mode=MODE)`` in a
+child process of its own, served by
+
+* ``threading``: werkzeug's threaded server with simple-websocket, as the tests run it
+  (`sessio.testing.run_wsgi`, which also closes a connection once its websocket ended);
+* ``eventlet``: ``eventlet.wsgi.server`` after ``eventlet.monkey_patch()``;
+* ``gevent``: ``gevent.pywsgi.WSGIServer`` after ``gevent.monkey.patch_all()`` (with the
+  handler of ``tests/e2e/green_app.py`` that closes a connection after its websocket).
+
+``bare`` is python-socketio alone (a ``ping`` handler that returns its argument); ``sessio`` is
+the same under `sessio.sync.SessionSockets` with an express format and a `MemoryStore`, or with
+``--store redis`` a `RedisStore` on a private redis-server. For each mode the two servers are
+measured in alternating rounds; the result is the ratio of the medians (and the median of the
+per-round ratios), with each server's CPU time per connection from /proc beside it, steadier
+than rates on a shared machine. ``--mode all`` (the default) runs the three modes one after
+the other, each pair on its own.
+
+With ``--instructions N`` each server runs under valgrind's callgrind instead: after 10
+warm-up connections its counters are zeroed, N connections are made and the count dumped:
+instructions per connection, which the machine's load does not change.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _mode_to_patch() -> str | None:
+    """The green library to monkey-patch with, when this process is a ``--serve`` child."""
+    argv = sys.argv
+    if "--serve" in argv and "--mode" in argv:
+        mode = argv[argv.index("--mode") + 1]
+        return mode if mode in ("eventlet", "gevent") else None
+    return None
+
+
+# A green server must patch before anything imports socket, threading or ssl.
+if _mode_to_patch() == "gevent":
+    from gevent import monkey  # type: ignore[import-untyped, unused-ignore]
+
+    monkey.patch_all()
+elif _mode_to_patch() == "eventlet":
+    import warnings
+
+    # Its import warns that eventlet is deprecated, on stderr, in every run.
+    warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
+    import eventlet  # type: ignore[import-untyped, unused-ignore]
+
+    eventlet.monkey_patch()
+
+# ruff: noqa: E402  (everything below must come after the monkey-patching)
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import socketio
+from bench_support import ReadyProcess, callgrind_total, git_commit, private_redis, spread
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+SECRET = "keyboard cat"
+MODES = ("threading", "eventlet", "gevent")
+KINDS = ("bare", "sessio")
+
+
+# -- server side (runs in a child process) ----------------------------------------------
+
+
+def build(kind: str, mode: str, redis_url: str | None) -> tuple[socketio.Server, str]:
+    """The server of `kind` for `mode`, and the cookie a client connects with."""
+    sio = socketio.Server(async_mode=mode)
+    if kind == "bare":
+
+        @sio.on("ping")
+        def ping(sid: str, data: Any) -> Any:
+            return data
+
+        return sio, "connect.sid=none"
+
+    from sessio import formats
+    from sessio.sync import MemoryStore, RedisStore, SessionSockets
+
+    store: Any
+    if redis_url:
+        import redis
+
+        store = RedisStore(redis.Redis.from_url(redis_url))
+    else:
+        store = MemoryStore()
+    sessions = SessionSockets(sio, store, formats.express(secrets=[SECRET]))
+
+    @sessions.on("connect")
+    def connect(err: Any, sid: str, session: Any) -> bool:
+        return err is None
+
+    @sessions.on("ping")
+    def ping_with_session(sid: str, session: Any, data: Any) -> Any:
+        return data
+
+    return sio, sessions.create({"user": "alice"}).cookie
+
+
+def serve_threading(app: WSGIApplication, cookie: str) -> None:
+    from sessio.testing import run_wsgi
+
+    with run_wsgi(app) as url:
+        print("READY", url.rsplit(":", 1)[1], cookie, flush=True)
+        threading.Event().wait()  # until the parent's SIGTERM
+
+
+def serve_eventlet(app: WSGIApplication, cookie: str) -> None:
+    import eventlet  # type: ignore[import-untyped, unused-ignore]
+    import eventlet.wsgi  # type: ignore[import-untyped, unused-ignore]
+
+    listener = eventlet.listen(("127.0.0.1", 0))
+    print("READY", listener.getsockname()[1], cookie, flush=True)
+    eventlet.wsgi.server(listener, app, log_output=False)
+
+
+def serve_gevent(app: WSGIApplication, cookie: str) -> None:
+    from gevent.pywsgi import (  # type: ignore[import-untyped, unused-ignore]
+        WSGIHandler,
+        WSGIServer,
+    )
+
+    class Handler(WSGIHandler):  # type: ignore[misc, unused-ignore]
+        """gevent's handler, closing a connection once its websocket is over: left keep-alive,
+        it would read the frames a client sends after the disconnect as the next request."""
+
+        def read_request(self, raw_requestline: str) -> Any:
+            request = super().read_request(raw_requestline)
+            if self.headers.get("Upgrade", "").lower() == "websocket":
+                self.close_connection = True
+            return request
+
+    server = WSGIServer(("127.0.0.1", 0), app, log=None, handler_class=Handler)
+    server.start()
+    print("READY", server.server_port, cookie, flush=True)
+    server.serve_forever()
+
+
+def serve(kind: str, mode: str, redis_url: str | None) -> None:
+    """Serve one configuration until killed; print ``READY <port> <cookie>`` first."""
+    sio, cookie = build(kind, mode, redis_url)
+    app = socketio.WSGIApp(sio)
+    {"threading": serve_threading, "eventlet": serve_eventlet, "gevent": serve_gevent}[mode](
+        app, cookie
+    )
+
+
+# -- client side ------------------------------------------------------------------------
+
+
+def start(kind: str, mode: str, redis_url: str | None, under: list[str] | None = None) -> Any:
+    args = [*(under or []), sys.executable, __file__, "--serve", kind, "--mode", mode]
+    if redis_url:
+        args += ["--redis", redis_url]
+    return ReadyProcess(args)
+
+
+async def measure_mode(
+    mode: str, rounds: int, per_round: int, redis_url: str | None
+) -> dict[str, Any]:
+    from connections import round_trip_rate
+
+    servers = {kind: start(kind, mode, redis_url) for kind in KINDS}
+    try:
+        for server in servers.values():  # warm-up both
+            await round_trip_rate(server.url, server.cookie, 20)
+        rates: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        for r in range(rounds):
+            order = list(servers.items())
+            for kind, server in order if r % 2 == 0 else reversed(order):
+                before = server.cpu_seconds()
+                rates[kind].append(await round_trip_rate(server.url, server.cookie, per_round))
+                cpu[kind].append((server.cpu_seconds() - before) * 1000 / per_round)
+    finally:
+        for server in servers.values():
+            server.close()
+    bare, with_sessio = statistics.median(rates["bare"]), statistics.median(rates["sessio"])
+    paired = [s / b for s, b in zip(rates["sessio"], rates["bare"], strict=True)]
+    cpu_bare, cpu_sessio = sum(cpu["bare"]) / rounds, sum(cpu["sessio"]) / rounds
+    return {
+        "mode": mode,
+        "bare_conn_per_s": round(bare, 1),
+        "sessio_conn_per_s": round(with_sessio, 1),
+        "ratio_sessio_over_bare": round(with_sessio / bare, 4),
+        "paired_ratio": round(statistics.median(paired), 4),
+        "paired_spread": spread(paired),
+        # Steadier than rates on a shared machine: the server's own CPU time per connection.
+        "bare_cpu_ms_per_conn": round(cpu_bare, 3),
+        "sessio_cpu_ms_per_conn": round(cpu_sessio, 3),
+        "cpu_ratio_bare_over_sessio": round(cpu_bare / cpu_sessio, 4),
+        "bare_rounds": [round(x, 1) for x in rates["bare"]],
+        "sessio_rounds": [round(x, 1) for x in rates["sessio"]],
+    }
+
+
+def instructions(kind: str, mode: str, redis_url: str | None, count: int, workdir: Path) -> float:
+    """Instructions the `kind` server of `mode` executes per connection (callgrind)."""
+    from connections import round_trip_rate
+
+    out = workdir / f"callgrind.{mode}.{kind}"
+    server = start(
+        kind, mode, redis_url, under=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    )
+    try:
+        pid = str(server.process.pid)
+        asyncio.run(round_trip_rate(server.url, server.cookie, 10, timeout=60))
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+        asyncio.run(round_trip_rate(server.url, server.cookie, count, timeout=60))
+        subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+    finally:
+        server.close()
+    dump = sorted(workdir.glob(f"callgrind.{mode}.{kind}.*"))[0]  # the -d dump: "<out>.1"
+    return callgrind_total(str(dump)) / count
+
+
+def measure_instructions(mode: str, count: int, redis_url: str | None) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-") as tmp,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        futures = {
+            kind: pool.submit(instructions, kind, mode, redis_url, count, Path(tmp))
+            for kind in KINDS
+        }
+        per = {kind: future.result() for kind, future in futures.items()}
+    return {
+        "mode": mode,
+        "instructions_per_conn": {kind: round(per[kind]) for kind in KINDS},
+        "sessio_over_bare": round(per["sessio"] / per["bare"], 4),
+        # As connections/s if the server alone set the pace.
+        "bare_over_sessio": round(per["bare"] / per["sessio"], 4),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--serve", choices=KINDS)
+    parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
+    parser.add_argument("--redis")
+    parser.add_argument("--store", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--per-round", type=int, default=150)
+    parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.mode, args.redis)
+        return 0
+    load_before = os.getloadavg()[0]
+    modes = MODES if args.mode == "all" else (args.mode,)
+    results = []
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
+        for mode in modes:
+            if args.instructions:
+                results.append(measure_instructions(mode, args.instructions, redis_url))
+            else:
+                results.append(
+                    asyncio.run(measure_mode(mode, args.rounds, args.per_round, redis_url))
+                )
+    report: dict[str, Any] = {
+        "store": args.store,
+        "commit": git_commit(),
+        "load_before": load_before,
+    }
+    if args.instructions:
+        report["connections"] = args.instructions
+    else:
+        report |= {"rounds": args.rounds, "connections_per_round": args.per_round}
+    report["modes"] = results
+    report["load_after"] = os.getloadavg()[0]
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    started = time.monotonic()
+    status = main()
+    print(f"# {time.monotonic() - started:.0f} s", file=sys.stderr)
+    sys.exit(status)
