@@ -1,0 +1,152 @@
+"""Node's anchor: Socket.IO's own session recipe against a bare socket.io server.
+
+Run: .venv/bin/python benchmarks/node_recipe.py [--rounds R] [--per-round N] [--with-sessio]
+(after ``npm ci`` in benchmarks/node)
+
+Socket.IO's guide shares express-session with sockets by ``io.engine.use(sessionMiddleware)``:
+every engine.io request, the websocket upgrade included, runs express-session, which reads
+the cookie, checks its signature and loads the session from the store.
+``benchmarks/node/recipe_server.js`` serves that recipe (socket.io 4.8.4, express-session
+1.19.0) with express-session's ``MemoryStore`` (``node-memory``) and with connect-redis 9 on a
+private redis-server (``node-redis``), and ``node-bare``: socket.io alone. Each is its own node
+process.
+
+The client and the connection are `benchmarks/connections.py`'s (``round_trip_rate``: one
+``socketio.AsyncClient``, websocket connect with the session cookie, one acknowledged event,
+disconnect, sequentially). The servers are measured in rounds, their order rotated from
+round to round; the ratios are of the medians (and the median of the per-round ratios), in
+the same run. Each server's CPU time per connection (from /proc) is reported beside them.
+
+``--with-sessio`` adds connections.py's own pair in the same rounds (``py-bare``: a bare
+python-socketio AsyncServer under uvicorn; ``py-memory`` / ``py-redis``: with sessio and a
+`MemoryStore` / a `RedisStore` on the same redis-server), so that the two ecosystems' ratios
+come from one run. The Redis commands each recipe sends per connect are counted from Redis's
+``INFO commandstats`` over a separate batch of connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from bench_support import ReadyProcess, git_commit, private_redis, spread, wait_listening
+from connections import Server, round_trip_rate
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+PAIRS = {"node-memory": "node-bare", "node-redis": "node-bare"}
+PYTHON_PAIRS = {"py-memory": "py-bare", "py-redis": "py-bare"}
+
+
+def start(kind: str, redis_url: str) -> Any:
+    """The server `kind` (``node-*`` or ``py-*``), started; `.url`, `.cookie`, `.cpu_seconds`."""
+    if kind.startswith("node-"):
+        node = shutil.which("node")
+        if node is None:
+            raise SystemExit("node is not installed")
+        return ReadyProcess([node, str(NODE_DIR / "recipe_server.js"), kind[5:], redis_url])
+    python_kind = {"py-bare": "bare", "py-memory": "sessio", "py-redis": "sessio"}[kind]
+    return Server(python_kind, redis_url if kind == "py-redis" else None)
+
+
+def commands_per_connect(server: Any, redis_url: str, count: int) -> dict[str, float]:
+    """Redis commands per connection (``INFO commandstats``) over `count` connections."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        # Warm-up first: a server's first connect also opens its Redis connections.
+        asyncio.run(round_trip_rate(server.url, server.cookie, 10))
+        client.config_resetstat()
+        asyncio.run(round_trip_rate(server.url, server.cookie, count))
+        stats: dict[str, Any] = client.info("commandstats")
+    finally:
+        client.close()
+    return {
+        name.removeprefix("cmdstat_"): round(value["calls"] / count, 3)
+        for name, value in sorted(stats.items())
+        if not name.startswith(("cmdstat_config", "cmdstat_info"))
+    }
+
+
+async def measure(
+    kinds: list[str], rounds: int, per_round: int, redis_url: str
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    servers = {kind: start(kind, redis_url) for kind in kinds}
+    try:
+        deadline = time.monotonic() + 30
+        for server in servers.values():
+            await wait_listening(server.port, deadline)
+        for server in servers.values():  # warm-up, the JIT included
+            await round_trip_rate(server.url, server.cookie, 50)
+        rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+        cpu = dict.fromkeys(kinds, 0.0)
+        for r in range(rounds):
+            shift = r % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
+                server = servers[kind]
+                before = server.cpu_seconds()
+                rates[kind].append(await round_trip_rate(server.url, server.cookie, per_round))
+                cpu[kind] += server.cpu_seconds() - before
+    finally:
+        for server in servers.values():
+            server.close()
+    return rates, {kind: cpu[kind] * 1000 / (rounds * per_round) for kind in kinds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--per-round", type=int, default=150)
+    parser.add_argument("--with-sessio", action="store_true", help="add connections.py's pair")
+    parser.add_argument("--count-commands", type=int, default=100, metavar="N")
+    args = parser.parse_args()
+    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        raise SystemExit(f"run `npm ci` in {NODE_DIR} first")
+    pairs = PAIRS | (PYTHON_PAIRS if args.with_sessio else {})
+    kinds = list(dict.fromkeys([*pairs.values(), *pairs]))
+    load_before = os.getloadavg()[0]
+    with private_redis() as redis_url:
+        rates, cpu = asyncio.run(measure(kinds, args.rounds, args.per_round, redis_url))
+        commands = {}
+        for kind in ("node-redis", "py-redis") if args.with_sessio else ("node-redis",):
+            server = start(kind, redis_url)
+            try:
+                asyncio.run(wait_listening(server.port, time.monotonic() + 30))
+                commands[kind] = commands_per_connect(server, redis_url, args.count_commands)
+            finally:
+                server.close()
+    medians = {kind: statistics.median(rates[kind]) for kind in kinds}
+    ratios: dict[str, Any] = {}
+    for kind, base in pairs.items():
+        paired = [k / b for k, b in zip(rates[kind], rates[base], strict=True)]
+        ratios[f"{kind}/{base}"] = {
+            "ratio_of_medians": round(medians[kind] / medians[base], 4),
+            "paired": spread(paired),
+            "cpu_ratio_base_over_kind": round(cpu[base] / cpu[kind], 4),
+        }
+    report = {
+        "commit": git_commit(),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "rounds": args.rounds,
+        "connections_per_round": args.per_round,
+        "conn_per_s": {kind: round(medians[kind], 1) for kind in kinds},
+        "ratios": ratios,
+        "server_cpu_ms_per_conn": {kind: round(cpu[kind], 3) for kind in kinds},
+        "redis_commands_per_connect": commands,
+        "rounds_conn_per_s": {kind: [round(x, 1) for x in rates[kind]] for kind in kinds},
+    }
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())
