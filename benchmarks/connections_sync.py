@@ -157,10 +157,35 @@ def serve_gevent(app: WSGIApplication, cookie: str) -> None:
     server.serve_forever()
 
 
-def serve(kind: str, mode: str, redis_url: str | None) -> None:
+def profile_on_signals(out: str) -> None:
+    """SIGUSR1 starts cProfile (after the parent's warm-up); SIGTERM dumps it to `out` and exits.
+
+    cProfile sees only the thread it was started in: under gevent and eventlet that is every
+    greenlet, hence the profile is for those modes only.
+    """
+    import cProfile
+    import signal
+
+    profiler = cProfile.Profile()
+
+    def start(signum: int, frame: Any) -> None:
+        profiler.enable()
+
+    def stop(signum: int, frame: Any) -> None:
+        profiler.disable()
+        profiler.dump_stats(out)
+        os._exit(0)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def serve(kind: str, mode: str, redis_url: str | None, profile_out: str | None) -> None:
     """Serve one configuration until killed; print ``READY <port> <cookie>`` first."""
     sio, cookie = build(kind, mode, redis_url)
     app = socketio.WSGIApp(sio)
+    if profile_out:
+        profile_on_signals(profile_out)
     {"threading": serve_threading, "eventlet": serve_eventlet, "gevent": serve_gevent}[mode](
         app, cookie
     )
@@ -169,10 +194,18 @@ def serve(kind: str, mode: str, redis_url: str | None) -> None:
 # -- client side ------------------------------------------------------------------------
 
 
-def start(kind: str, mode: str, redis_url: str | None, under: list[str] | None = None) -> Any:
+def start(
+    kind: str,
+    mode: str,
+    redis_url: str | None,
+    under: list[str] | None = None,
+    profile_out: str | None = None,
+) -> Any:
     args = [*(under or []), sys.executable, __file__, "--serve", kind, "--mode", mode]
     if redis_url:
         args += ["--redis", redis_url]
+    if profile_out:
+        args += ["--profile-out", profile_out]
     return ReadyProcess(args)
 
 
@@ -231,17 +264,21 @@ def instructions(kind: str, mode: str, redis_url: str | None, count: int, workdi
         subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
     finally:
         server.close()
-    dump = sorted(workdir.glob(f"callgrind.{mode}.{kind}.*"))[0]  # the -d dump: "<out>.1"
+    # The -d dump, "<out>.1" (the newest, should DIR hold an older run's).
+    dump = max(workdir.glob(f"callgrind.{mode}.{kind}.*"), key=lambda p: p.stat().st_mtime)
     return callgrind_total(str(dump)) / count
 
 
-def measure_instructions(mode: str, count: int, redis_url: str | None) -> dict[str, Any]:
-    with (
-        tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-") as tmp,
-        ThreadPoolExecutor(2) as pool,
-    ):
+def measure_instructions(
+    mode: str, count: int, redis_url: str | None, keep: str | None
+) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        workdir = keep or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-")
+        )
+        pool = stack.enter_context(ThreadPoolExecutor(2))
         futures = {
-            kind: pool.submit(instructions, kind, mode, redis_url, count, Path(tmp))
+            kind: pool.submit(instructions, kind, mode, redis_url, count, Path(workdir))
             for kind in KINDS
         }
         per = {kind: future.result() for kind, future in futures.items()}
@@ -254,6 +291,53 @@ def measure_instructions(mode: str, count: int, redis_url: str | None) -> dict[s
     }
 
 
+def profile(mode: str, count: int, redis_url: str | None, top: int) -> dict[str, Any]:
+    """Where a sessio server's extra time goes: cProfile of both servers over `count`
+    connections (after 10 unprofiled), sessio's own functions by cumulative time."""
+    import pstats
+    import signal
+
+    from connections import round_trip_rate
+
+    totals: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="sessio-bench-profile-") as tmp:
+        for kind in KINDS:
+            out = os.path.join(tmp, f"{kind}.prof")
+            server = start(kind, mode, redis_url, profile_out=out)
+            try:
+                asyncio.run(round_trip_rate(server.url, server.cookie, 10))
+                server.process.send_signal(signal.SIGUSR1)
+                asyncio.run(round_trip_rate(server.url, server.cookie, count))
+            finally:
+                server.close()
+            stats = pstats.Stats(out)
+            # The profiled time is the sum of every function's own time.
+            own: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+            totals[kind] = sum(entry[2] for entry in own.values())
+            if kind == "sessio":
+                ours = [
+                    (func, entry)
+                    for func, entry in own.items()
+                    if "/sessio/" in func[0] and "/testing/" not in func[0]
+                ]
+                ours.sort(key=lambda item: item[1][3], reverse=True)
+                functions = [
+                    {
+                        "function": f"{func[0].split('/sessio/', 1)[1]}:{func[1]}({func[2]})",
+                        "calls_per_conn": round(entry[1] / count, 2),
+                        "cum_us_per_conn": round(entry[3] * 1e6 / count, 1),
+                        "own_us_per_conn": round(entry[2] * 1e6 / count, 1),
+                    }
+                    for func, entry in ours[:top]
+                ]
+    return {
+        "mode": mode,
+        "connections": count,
+        "profiled_us_per_conn": {kind: round(totals[kind] * 1e6 / count, 1) for kind in KINDS},
+        "sessio_functions_by_cumulative_time": functions,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", choices=KINDS)
@@ -263,9 +347,27 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--per-round", type=int, default=150)
     parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="with --instructions: keep the callgrind dumps in DIR"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="cProfile both servers over N connections (gevent or eventlet only)",
+    )
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.mode, args.redis)
+        serve(args.serve, args.mode, args.redis, args.profile_out)
+        return 0
+    if args.profile:
+        if args.mode not in ("gevent", "eventlet"):
+            parser.error("--profile needs --mode gevent or --mode eventlet")
+        with contextlib.ExitStack() as stack:
+            redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
+            found = profile(args.mode, args.profile, redis_url, top=25)
+        print(json.dumps({"store": args.store, "commit": git_commit(), **found}))
         return 0
     load_before = os.getloadavg()[0]
     modes = MODES if args.mode == "all" else (args.mode,)
@@ -274,7 +376,7 @@ def main() -> int:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
         for mode in modes:
             if args.instructions:
-                results.append(measure_instructions(mode, args.instructions, redis_url))
+                results.append(measure_instructions(mode, args.instructions, redis_url, args.keep))
             else:
                 results.append(
                     asyncio.run(measure_mode(mode, args.rounds, args.per_round, redis_url))
