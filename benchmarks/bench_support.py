@@ -32,6 +32,7 @@ __all__ = [
     "cpu_seconds",
     "free_port",
     "git_commit",
+    "interleaved_connection_times",
     "percentile",
     "private_redis",
     "raise_fd_limit",
@@ -217,3 +218,36 @@ def spread(values: list[float]) -> dict[str, float]:
         "median": round(statistics.median(values), 4),
         "max": round(max(values), 4),
     }
+
+
+async def interleaved_connection_times(
+    targets: dict[str, tuple[str, str]], count: int, timeout: float = 5
+) -> dict[str, list[float]]:
+    """`count` connections to each of `targets` (name: (url, cookie)), taken in turns, one at a
+    time; the seconds each took, by name.
+
+    A connection is `benchmarks/connections.py`'s (websocket connect with the cookie, one
+    acknowledged event, disconnect; one ``socketio.AsyncClient`` per target, reused). Taking
+    the targets in turns, connection by connection, puts the machine's drift (other processes
+    on the shared cores come and go within seconds) on every target alike, and the median
+    per-connection time shrugs off the connections a burst of load fell on; a rate over a
+    round of many connections takes in all of that round's load.
+    """
+    import socketio
+
+    clients = {name: socketio.AsyncClient(reconnection=False) for name in targets}
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
+    for i in range(count):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            url, cookie = targets[name]
+            client = clients[name]
+            start = time.perf_counter()
+            await client.connect(
+                url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=timeout
+            )
+            assert await client.call("ping", i, timeout=timeout) == i
+            await client.disconnect()
+            times[name].append(time.perf_counter() - start)
+    return times

@@ -71,7 +71,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import socketio
-from bench_support import ReadyProcess, callgrind_total, git_commit, private_redis, spread
+from bench_support import (
+    ReadyProcess,
+    callgrind_total,
+    git_commit,
+    interleaved_connection_times,
+    private_redis,
+    spread,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -248,6 +255,50 @@ async def measure_mode(
     }
 
 
+BLOCKS = 5
+
+
+async def measure_interleaved(mode: str, count: int, redis_url: str | None) -> dict[str, Any]:
+    """`count` connections to each server, taken in turns one by one (see
+    `bench_support.interleaved_connection_times`): the ratio of median connection times."""
+    from connections import round_trip_rate
+
+    servers = {kind: start(kind, mode, redis_url) for kind in KINDS}
+    try:
+        for server in servers.values():  # warm-up both
+            await round_trip_rate(server.url, server.cookie, 20)
+        cpu_before = {kind: server.cpu_seconds() for kind, server in servers.items()}
+        times = await interleaved_connection_times(
+            {kind: (server.url, server.cookie) for kind, server in servers.items()}, count
+        )
+        cpu = {kind: servers[kind].cpu_seconds() - cpu_before[kind] for kind in KINDS}
+    finally:
+        for server in servers.values():
+            server.close()
+    median = {kind: statistics.median(times[kind]) for kind in KINDS}
+    # The same ratio in consecutive blocks of the run: how much it moves with the load.
+    size = count // BLOCKS
+    blocks = [
+        statistics.median(times["bare"][b * size : (b + 1) * size])
+        / statistics.median(times["sessio"][b * size : (b + 1) * size])
+        for b in range(BLOCKS)
+    ]
+    return {
+        "mode": mode,
+        "bare_median_ms": round(median["bare"] * 1000, 3),
+        "sessio_median_ms": round(median["sessio"] * 1000, 3),
+        # As connections/s: bare time / sessio time.
+        "ratio_sessio_over_bare": round(median["bare"] / median["sessio"], 4),
+        "ratio_of_means": round(
+            statistics.fmean(times["bare"]) / statistics.fmean(times["sessio"]), 4
+        ),
+        "blocks": spread(blocks),
+        "bare_cpu_ms_per_conn": round(cpu["bare"] * 1000 / count, 3),
+        "sessio_cpu_ms_per_conn": round(cpu["sessio"] * 1000 / count, 3),
+        "cpu_ratio_bare_over_sessio": round(cpu["bare"] / cpu["sessio"], 4),
+    }
+
+
 def instructions(kind: str, mode: str, redis_url: str | None, count: int, workdir: Path) -> float:
     """Instructions the `kind` server of `mode` executes per connection (callgrind)."""
     from connections import round_trip_rate
@@ -356,6 +407,12 @@ def main() -> int:
         metavar="N",
         help="cProfile both servers over N connections (gevent or eventlet only)",
     )
+    parser.add_argument(
+        "--interleaved",
+        type=int,
+        metavar="N",
+        help="N connections per server taken in turns, one by one: ratio of median times",
+    )
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -375,7 +432,9 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
         for mode in modes:
-            if args.instructions:
+            if args.interleaved:
+                results.append(asyncio.run(measure_interleaved(mode, args.interleaved, redis_url)))
+            elif args.instructions:
                 results.append(measure_instructions(mode, args.instructions, redis_url, args.keep))
             else:
                 results.append(
@@ -386,7 +445,9 @@ def main() -> int:
         "commit": git_commit(),
         "load_before": load_before,
     }
-    if args.instructions:
+    if args.interleaved:
+        report["connections_per_server"] = args.interleaved
+    elif args.instructions:
         report["connections"] = args.instructions
     else:
         report |= {"rounds": args.rounds, "connections_per_round": args.per_round}
