@@ -38,7 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from bench_support import ReadyProcess, git_commit, private_redis, spread, wait_listening
+from bench_support import (
+    ReadyProcess,
+    git_commit,
+    interleaved_connection_times,
+    private_redis,
+    spread,
+    wait_listening,
+)
 from connections import Server, round_trip_rate
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -100,12 +107,66 @@ async def measure(
     return rates, {kind: cpu[kind] * 1000 / (rounds * per_round) for kind in kinds}
 
 
+async def measure_interleaved(
+    kinds: list[str], count: int, redis_url: str
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """`count` connections to each server, in turns one by one; their times, CPU ms/conn."""
+    servers = {kind: start(kind, redis_url) for kind in kinds}
+    try:
+        deadline = time.monotonic() + 30
+        for server in servers.values():
+            await wait_listening(server.port, deadline)
+        for server in servers.values():  # warm-up, the JIT included
+            await round_trip_rate(server.url, server.cookie, 50)
+        before = {kind: server.cpu_seconds() for kind, server in servers.items()}
+        times = await interleaved_connection_times(
+            {kind: (server.url, server.cookie) for kind, server in servers.items()}, count
+        )
+        cpu = {kind: (servers[kind].cpu_seconds() - before[kind]) * 1000 / count for kind in kinds}
+    finally:
+        for server in servers.values():
+            server.close()
+    return times, cpu
+
+
+BLOCKS = 5
+
+
+def interleaved_ratios(
+    pairs: dict[str, str], times: dict[str, list[float]], cpu: dict[str, float]
+) -> dict[str, Any]:
+    """Each pair's ratio of median connection times (as connections/s: base / kind), overall
+    and in consecutive blocks of the run."""
+    ratios: dict[str, Any] = {}
+    for kind, base in pairs.items():
+        size = len(times[kind]) // BLOCKS
+        blocks = [
+            statistics.median(times[base][b * size : (b + 1) * size])
+            / statistics.median(times[kind][b * size : (b + 1) * size])
+            for b in range(BLOCKS)
+        ]
+        ratios[f"{kind}/{base}"] = {
+            "ratio_of_median_times": round(
+                statistics.median(times[base]) / statistics.median(times[kind]), 4
+            ),
+            "blocks": spread(blocks),
+            "cpu_ratio_base_over_kind": round(cpu[base] / cpu[kind], 4),
+        }
+    return ratios
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--per-round", type=int, default=150)
     parser.add_argument("--with-sessio", action="store_true", help="add connections.py's pair")
     parser.add_argument("--count-commands", type=int, default=100, metavar="N")
+    parser.add_argument(
+        "--interleaved",
+        type=int,
+        metavar="N",
+        help="N connections per server taken in turns, one by one: ratios of median times",
+    )
     args = parser.parse_args()
     if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
         raise SystemExit(f"run `npm ci` in {NODE_DIR} first")
@@ -113,7 +174,10 @@ def main() -> int:
     kinds = list(dict.fromkeys([*pairs.values(), *pairs]))
     load_before = os.getloadavg()[0]
     with private_redis() as redis_url:
-        rates, cpu = asyncio.run(measure(kinds, args.rounds, args.per_round, redis_url))
+        if args.interleaved:
+            times, cpu = asyncio.run(measure_interleaved(kinds, args.interleaved, redis_url))
+        else:
+            rates, cpu = asyncio.run(measure(kinds, args.rounds, args.per_round, redis_url))
         commands = {}
         for kind in ("node-redis", "py-redis") if args.with_sessio else ("node-redis",):
             server = start(kind, redis_url)
@@ -122,6 +186,19 @@ def main() -> int:
                 commands[kind] = commands_per_connect(server, redis_url, args.count_commands)
             finally:
                 server.close()
+    if args.interleaved:
+        report: dict[str, Any] = {
+            "commit": git_commit(),
+            "load_before": load_before,
+            "load_after": os.getloadavg()[0],
+            "connections_per_server": args.interleaved,
+            "median_ms": {kind: round(statistics.median(times[kind]) * 1000, 3) for kind in kinds},
+            "ratios": interleaved_ratios(pairs, times, cpu),
+            "server_cpu_ms_per_conn": {kind: round(cpu[kind], 3) for kind in kinds},
+            "redis_commands_per_connect": commands,
+        }
+        print(json.dumps(report))
+        return 0
     medians = {kind: statistics.median(rates[kind]) for kind in kinds}
     ratios: dict[str, Any] = {}
     for kind, base in pairs.items():
