@@ -187,12 +187,49 @@ def profile_on_signals(out: str) -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def serve(kind: str, mode: str, redis_url: str | None, profile_out: str | None) -> None:
+def time_handlers_on_signals(sio: socketio.Server, out: str) -> None:
+    """Time every handler python-socketio calls (``connect``, ``ping``, ``disconnect``):
+    `Server._trigger_event` wrapped in two clock reads, so that the bare server and sessio's
+    are timed alike. SIGUSR1 restarts the tally (after the warm-up); SIGTERM writes it to
+    `out` as JSON (event: [calls, seconds]) and exits."""
+    import signal
+
+    tally: dict[str, list[float]] = {}
+    server: Any = sio  # the stubs leave out the private dispatcher
+    trigger = server._trigger_event
+
+    def timed(event: str, namespace: str, *args: Any) -> Any:
+        begin = time.perf_counter()
+        try:
+            return trigger(event, namespace, *args)
+        finally:
+            entry = tally.setdefault(event, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - begin
+
+    def reset(signum: int, frame: Any) -> None:
+        tally.clear()
+
+    def stop(signum: int, frame: Any) -> None:
+        with open(out, "w") as file:
+            json.dump(tally, file)
+        os._exit(0)
+
+    server._trigger_event = timed
+    signal.signal(signal.SIGUSR1, reset)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def serve(
+    kind: str, mode: str, redis_url: str | None, profile_out: str | None, times_out: str | None
+) -> None:
     """Serve one configuration until killed; print ``READY <port> <cookie>`` first."""
     sio, cookie = build(kind, mode, redis_url)
     app = socketio.WSGIApp(sio)
     if profile_out:
         profile_on_signals(profile_out)
+    if times_out:
+        time_handlers_on_signals(sio, times_out)
     {"threading": serve_threading, "eventlet": serve_eventlet, "gevent": serve_gevent}[mode](
         app, cookie
     )
@@ -207,12 +244,15 @@ def start(
     redis_url: str | None,
     under: list[str] | None = None,
     profile_out: str | None = None,
+    times_out: str | None = None,
 ) -> Any:
     args = [*(under or []), sys.executable, __file__, "--serve", kind, "--mode", mode]
     if redis_url:
         args += ["--redis", redis_url]
     if profile_out:
         args += ["--profile-out", profile_out]
+    if times_out:
+        args += ["--times-out", times_out]
     return ReadyProcess(args)
 
 
@@ -351,7 +391,26 @@ def profile(mode: str, count: int, redis_url: str | None, top: int) -> dict[str,
     from connections import round_trip_rate
 
     totals: dict[str, float] = {}
+    handlers: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="sessio-bench-profile-") as tmp:
+        # First without the profiler: each handler's own time, two clock reads around it.
+        for kind in KINDS:
+            out = os.path.join(tmp, f"{kind}.times")
+            server = start(kind, mode, redis_url, times_out=out)
+            try:
+                asyncio.run(round_trip_rate(server.url, server.cookie, 10))
+                server.process.send_signal(signal.SIGUSR1)
+                cpu_before = server.cpu_seconds()
+                asyncio.run(round_trip_rate(server.url, server.cookie, count))
+                cpu = server.cpu_seconds() - cpu_before
+            finally:
+                server.close()
+            with open(out) as file:
+                tally = json.load(file)
+            handlers[kind] = {
+                event: round(seconds * 1e6 / count, 1) for event, (_, seconds) in tally.items()
+            }
+            handlers[kind]["server_cpu_per_conn"] = round(cpu * 1e6 / count, 1)
         for kind in KINDS:
             out = os.path.join(tmp, f"{kind}.prof")
             server = start(kind, mode, redis_url, profile_out=out)
@@ -384,6 +443,8 @@ def profile(mode: str, count: int, redis_url: str | None, top: int) -> dict[str,
     return {
         "mode": mode,
         "connections": count,
+        # Without the profiler: µs per connection in each handler python-socketio calls.
+        "handler_us_per_conn": handlers,
         "profiled_us_per_conn": {kind: round(totals[kind] * 1e6 / count, 1) for kind in KINDS},
         "sessio_functions_by_cumulative_time": functions,
     }
@@ -414,13 +475,14 @@ def main() -> int:
         help="N connections per server taken in turns, one by one: ratio of median times",
     )
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    parser.add_argument("--times-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.mode, args.redis, args.profile_out)
+        serve(args.serve, args.mode, args.redis, args.profile_out, args.times_out)
         return 0
     if args.profile:
         if args.mode not in ("gevent", "eventlet"):
-            parser.error("--profile needs --mode gevent or --mode eventlet")
+            parser.error("--profile needs --mode gevent or --mode eventlet (cProfile's thread)")
         with contextlib.ExitStack() as stack:
             redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
             found = profile(args.mode, args.profile, redis_url, top=25)
