@@ -175,7 +175,7 @@ class ReadyProcess:
     MemoryStore) holds the session.
     """
 
-    def __init__(self, args: list[str], timeout: float = 120.0) -> None:
+    def __init__(self, args: list[str]) -> None:
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         # readline() blocks; the child either prints READY or dies (its stdout then closes).

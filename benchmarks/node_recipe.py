@@ -32,14 +32,18 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import redis
 from bench_support import (
     ReadyProcess,
+    callgrind_total,
     git_commit,
     interleaved_connection_times,
     private_redis,
@@ -53,15 +57,57 @@ PAIRS = {"node-memory": "node-bare", "node-redis": "node-bare"}
 PYTHON_PAIRS = {"py-memory": "py-bare", "py-redis": "py-bare"}
 
 
-def start(kind: str, redis_url: str) -> Any:
+def start(kind: str, redis_url: str, under: list[str] | None = None) -> Any:
     """The server `kind` (``node-*`` or ``py-*``), started; `.url`, `.cookie`, `.cpu_seconds`."""
     if kind.startswith("node-"):
         node = shutil.which("node")
         if node is None:
             raise SystemExit("node is not installed")
-        return ReadyProcess([node, str(NODE_DIR / "recipe_server.js"), kind[5:], redis_url])
+        script = str(NODE_DIR / "recipe_server.js")
+        return ReadyProcess([*(under or []), node, script, kind[5:], redis_url])
     python_kind = {"py-bare": "bare", "py-memory": "sessio", "py-redis": "sessio"}[kind]
-    return Server(python_kind, redis_url if kind == "py-redis" else None)
+    return Server(python_kind, redis_url if kind == "py-redis" else None, under=under)
+
+
+def instructions(kind: str, redis_url: str, count: int, warmup: int, workdir: Path) -> float:
+    """Instructions the `kind` server executes per connection (callgrind, after `warmup`
+    connections: V8's JIT has compiled the hot paths by then)."""
+    out = workdir / f"callgrind.{kind}"
+    server = start(
+        kind, redis_url, under=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    )
+    try:
+        pid = str(server.process.pid)
+        asyncio.run(wait_listening(server.port, time.monotonic() + 300))
+        asyncio.run(round_trip_rate(server.url, server.cookie, warmup, timeout=60))
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+        asyncio.run(round_trip_rate(server.url, server.cookie, count, timeout=60))
+        subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+    finally:
+        server.close()
+    dump = max(workdir.glob(f"callgrind.{kind}.*"), key=lambda p: p.stat().st_mtime)
+    return callgrind_total(str(dump)) / count
+
+
+def measure_instructions(
+    kinds: list[str], pairs: dict[str, str], count: int, warmup: int, redis_url: str
+) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="sessio-bench-callgrind-") as tmp,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        futures = {
+            kind: pool.submit(instructions, kind, redis_url, count, warmup, Path(tmp))
+            for kind in kinds
+        }
+        per = {kind: future.result() for kind, future in futures.items()}
+    return {
+        "instructions_per_conn": {kind: round(per[kind]) for kind in kinds},
+        # As connections/s if the server alone set the pace: base / kind.
+        "ratios": {
+            f"{kind}/{base}": round(per[base] / per[kind], 4) for kind, base in pairs.items()
+        },
+    }
 
 
 def commands_per_connect(server: Any, redis_url: str, count: int) -> dict[str, float]:
@@ -161,6 +207,8 @@ def main() -> int:
     parser.add_argument("--per-round", type=int, default=150)
     parser.add_argument("--with-sessio", action="store_true", help="add connections.py's pair")
     parser.add_argument("--count-commands", type=int, default=100, metavar="N")
+    parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
+    parser.add_argument("--warmup", type=int, default=200, help="with --instructions")
     parser.add_argument(
         "--interleaved",
         type=int,
@@ -173,6 +221,22 @@ def main() -> int:
     pairs = PAIRS | (PYTHON_PAIRS if args.with_sessio else {})
     kinds = list(dict.fromkeys([*pairs.values(), *pairs]))
     load_before = os.getloadavg()[0]
+    if args.instructions:
+        with private_redis() as redis_url:
+            counted = measure_instructions(kinds, pairs, args.instructions, args.warmup, redis_url)
+        print(
+            json.dumps(
+                {
+                    "commit": git_commit(),
+                    "load_before": load_before,
+                    "load_after": os.getloadavg()[0],
+                    "connections": args.instructions,
+                    "warmup": args.warmup,
+                    **counted,
+                }
+            )
+        )
+        return 0
     with private_redis() as redis_url:
         if args.interleaved:
             times, cpu = asyncio.run(measure_interleaved(kinds, args.interleaved, redis_url))
