@@ -450,6 +450,58 @@ def profile(mode: str, count: int, redis_url: str | None, top: int) -> dict[str,
     }
 
 
+def pieces(repeat: int = 7, number: int = 5000) -> dict[str, Any]:
+    """The sync shell's connect path taken apart, in-process: µs per call of each piece
+    (the best of `repeat` timings of `number` calls, which a loaded machine inflates least),
+    on the session these benchmarks use (express format, `MemoryStore`, ``{"user": "alice"}``).
+    """
+    import timeit
+
+    from sessio import formats
+    from sessio.core import resolve
+    from sessio.core._changes import nested_too_deep, snapshot
+    from sessio.core._handshake import decode_stored
+    from sessio.core._rooms import session_room
+    from sessio.sync import MemoryStore, SessionSockets
+    from sessio.sync._session import Session, open_verdict
+
+    fmt = formats.express(secrets=[SECRET])
+    store = MemoryStore()
+    cookie = (
+        SessionSockets(socketio.Server(async_mode="threading"), store, fmt)
+        .create({"user": "alice"})
+        .cookie
+    )
+    now = time.time()
+    verdict: Any = resolve(cookie, fmt, now)
+    raw: Any = store.get(verdict.key)
+    stored: Any = decode_stored(verdict, raw, fmt, now)
+    timed = {
+        "resolve (cookie scan, HMAC, read_cookie)": lambda: resolve(cookie, fmt, now),
+        "MemoryStore.get": lambda: store.get(verdict.key),
+        "decode_stored (decode + nested_too_deep on data and meta)": lambda: decode_stored(
+            verdict, raw, fmt, now
+        ),
+        "  fmt.decode (the JSON)": lambda: fmt.decode(raw, now),
+        "  nested_too_deep(data) + nested_too_deep(meta)": lambda: (
+            nested_too_deep(stored.data),
+            nested_too_deep(stored.meta),
+        ),
+        "Session.__init__ (two snapshots)": lambda: Session(
+            stored.data, fmt=fmt, store=store, ref=verdict, stored=stored, raw=raw
+        ),
+        "  snapshot(data), one": lambda: snapshot(stored.data),
+        "open_verdict (get + decode_stored + Session)": lambda: open_verdict(
+            verdict, store, fmt, time.time
+        ),
+        "session_room(id)": lambda: session_room(verdict.session_id),
+    }
+    return {
+        label: round(min(timeit.repeat(call, number=number, repeat=repeat)) / number * 1e6, 2)
+        for label, call in timed.items()
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", choices=KINDS)
@@ -474,11 +526,19 @@ def main() -> int:
         metavar="N",
         help="N connections per server taken in turns, one by one: ratio of median times",
     )
+    parser.add_argument(
+        "--pieces", action="store_true", help="time the connect path's pieces in-process"
+    )
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     parser.add_argument("--times-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.mode, args.redis, args.profile_out, args.times_out)
+        return 0
+    if args.pieces:
+        load = os.getloadavg()[0]
+        found = {"us_per_call": pieces(), "load_before": load, "load_after": os.getloadavg()[0]}
+        print(json.dumps({"commit": git_commit(), **found}))
         return 0
     if args.profile:
         if args.mode not in ("gevent", "eventlet"):
