@@ -1,7 +1,9 @@
 """Connections per second, sync shell: a bare ``socketio.Server`` against the same with sessio.
 
 Run: .venv/bin/python benchmarks/connections_sync.py [--mode threading|eventlet|gevent|all]
-     [--store memory|redis] [--rounds R] [--per-round N] [--instructions N]
+     [--store memory|redis] [--rounds R] [--per-round N | --interleaved N | --instructions N]
+     .venv/bin/python benchmarks/connections_sync.py --mode gevent [--store redis] --profile N
+     .venv/bin/python benchmarks/connections_sync.py --pieces
 
 The connection is `benchmarks/connections.py`'s, with its client (``round_trip_rate``: one
 ``socketio.AsyncClient``, websocket connect with the session cookie, one acknowledged event,
@@ -22,9 +24,19 @@ per-round ratios), with each server's CPU time per connection from /proc beside 
 than rates on a shared machine. ``--mode all`` (the default) runs the three modes one after
 the other, each pair on its own.
 
+With ``--interleaved N`` the two servers are taken in turns connection by connection (N
+each): the ratio of the median connection times, and the same ratio in 5 consecutive blocks
+as its spread; on a shared machine this resolves more than rounds of rates do.
+
 With ``--instructions N`` each server runs under valgrind's callgrind instead: after 10
 warm-up connections its counters are zeroed, N connections are made and the count dumped:
-instructions per connection, which the machine's load does not change.
+instructions per connection, which the machine's load does not change (``--keep DIR`` keeps
+the dumps for ``callgrind_annotate``).
+
+Where sessio's share goes: ``--profile N`` times the handlers python-socketio calls on both
+servers (two clock reads around ``Server._trigger_event``, no profiler), then runs both under
+cProfile and lists sessio's functions by cumulative time per connection (gevent or eventlet
+only: cProfile sees one OS thread). ``--pieces`` times the connect path's pieces in-process.
 """
 
 from __future__ import annotations
