@@ -14,6 +14,7 @@ import os
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,12 +26,17 @@ from typing import Any
 import redis
 
 __all__ = [
+    "ReadyProcess",
     "ServerProcess",
+    "callgrind_total",
+    "cpu_seconds",
     "free_port",
     "git_commit",
+    "interleaved_connection_times",
     "percentile",
     "private_redis",
     "raise_fd_limit",
+    "spread",
     "wait_listening",
 ]
 
@@ -152,3 +158,96 @@ def git_commit() -> str:
         text=True,
     ).stdout.strip()
     return head + ("+dirty" if dirty else "")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time process `pid` has used so far (user + system, every thread), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ReadyProcess:
+    """A server in a child process that prints ``READY <port> <cookie>`` once it listens.
+
+    The child binds its own port (no race for a free one) and mints its own session cookie,
+    so that a store that lives in the server process (a `MemoryStore`, express-session's
+    MemoryStore) holds the session.
+    """
+
+    def __init__(self, args: list[str]) -> None:
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        # readline() blocks; the child either prints READY or dies (its stdout then closes).
+        line = self.process.stdout.readline().split()
+        if len(line) != 3 or line[0] != "READY":
+            self.close()
+            raise RuntimeError(f"server did not start: {args}: {line}")
+        self.port = int(line[1])
+        self.cookie = line[2]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far."""
+        return cpu_seconds(self.process.pid)
+
+    def close(self) -> None:
+        """SIGTERM (SIGKILL if it lingers), and reap."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def callgrind_total(dump: str) -> int:
+    """The instruction count in a callgrind dump's ``summary:`` line."""
+    with open(dump) as lines:
+        for line in lines:
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no summary in {dump}")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Min, median and max of `values` (rounded to 4 places), to report beside a median."""
+    return {
+        "min": round(min(values), 4),
+        "median": round(statistics.median(values), 4),
+        "max": round(max(values), 4),
+    }
+
+
+async def interleaved_connection_times(
+    targets: dict[str, tuple[str, str]], count: int, timeout: float = 5
+) -> dict[str, list[float]]:
+    """`count` connections to each of `targets` (name: (url, cookie)), taken in turns, one at a
+    time; the seconds each took, by name.
+
+    A connection is `benchmarks/connections.py`'s (websocket connect with the cookie, one
+    acknowledged event, disconnect; one ``socketio.AsyncClient`` per target, reused). Taking
+    the targets in turns, connection by connection, puts the machine's drift (other processes
+    on the shared cores come and go within seconds) on every target alike, and the median
+    per-connection time shrugs off the connections a burst of load fell on; a rate over a
+    round of many connections takes in all of that round's load.
+    """
+    import socketio
+
+    clients = {name: socketio.AsyncClient(reconnection=False) for name in targets}
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
+    for i in range(count):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            url, cookie = targets[name]
+            client = clients[name]
+            start = time.perf_counter()
+            await client.connect(
+                url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=timeout
+            )
+            assert await client.call("ping", i, timeout=timeout) == i
+            await client.disconnect()
+            times[name].append(time.perf_counter() - start)
+    return times
