@@ -1,0 +1,183 @@
+"""Memory per held socket: what sessio adds to a python-socketio server per open websocket.
+
+Run: .venv/bin/python benchmarks/memory.py [--sockets 2000] [--rounds 5] [--store memory|redis]
+     [--frames 25] [--top 12] [--keep DIR]
+
+Two servers per round, each an ``AsyncServer`` under uvicorn in its own process
+(``load_server.py``, as ``load.py`` runs them): ``bare`` (python-socketio alone) and ``sessio``
+(`AsyncSessionSockets` with a `MemoryStore`, or a `RedisStore` on a private redis-server).
+Session ``i`` holds ``{"user": "user-<i>"}`` and socket ``i`` connects with its cookie (every
+socket a distinct session); its ``whoami`` must answer its own user. With ``memory``, the
+sessions are minted in the server's own `MemoryStore` before it serves, so the store's copy is
+in both readings and what grows is what sessio keeps per socket; with ``redis``, the data
+lives in Redis and what grows is sessio's bookkeeping.
+
+Two measures:
+
+* RSS: ``--rounds`` rounds, each with fresh servers, in alternating order; per server, RSS
+  (after ``gc.collect()``) with no socket (after a warm-up of 50) and with ``--sockets``
+  connected. sessio's extra bytes per socket = (sessio's growth - bare's growth) / N. The
+  bare growth is ~140 KB per socket (websocket buffers, tasks), so a round's figure moves by
+  a few hundred bytes either way: the median and the spread are both reported.
+* tracemalloc (one more round, both servers run with ``--tracemalloc FRAMES``): the bytes
+  allocated while the sockets connected and still alive with them connected, in total
+  (sessio's total minus bare's, per socket: the same measure as RSS, without the allocator's
+  noise) and grouped by what allocated them (`load_server.allocation_sites`: the innermost
+  sessio frame on the stack, and the innermost frame). ``--top`` groups are reported, per
+  socket.
+
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import shlex
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from bench_support import git_commit, private_redis, raise_fd_limit
+from load import WARM_UP, Server, memory_round, mint_in_redis
+
+KINDS = ("bare", "sessio")
+
+
+def per_socket(value: float, sockets: int) -> float:
+    return round(value / sockets, 1)
+
+
+async def rss_rounds(
+    args: argparse.Namespace, redis_url: str | None, cookies: list[str]
+) -> dict[str, Any]:
+    """RSS growth per socket, bare and sessio, over alternating rounds."""
+    rounds: list[dict[str, Any]] = []
+    for r in range(args.rounds):
+        servers = {kind: Server(kind, args.store, redis_url, cookies, "blocking") for kind in KINDS}
+        try:
+            measured: dict[str, dict[str, Any]] = {}
+            for kind in KINDS if r % 2 == 0 else tuple(reversed(KINDS)):
+                measured[kind] = await memory_round(servers[kind], args.sockets)
+        finally:
+            for server in servers.values():
+                server.process.close()
+        growth = {k: (m["rss_loaded_kb"] - m["rss_before_kb"]) * 1024 for k, m in measured.items()}
+        rounds.append(
+            {
+                "bare_bytes_per_socket": per_socket(growth["bare"], args.sockets),
+                "sessio_bytes_per_socket": per_socket(growth["sessio"], args.sockets),
+                "extra_bytes_per_socket": per_socket(
+                    growth["sessio"] - growth["bare"], args.sockets
+                ),
+                "connected": {k: m["server_connected"] for k, m in measured.items()},
+                "failures": {k: m["failures"] for k, m in measured.items() if m["failures"]},
+            }
+        )
+    extra = [r["extra_bytes_per_socket"] for r in rounds]
+    return {
+        "bare_bytes_per_socket_median": statistics.median(
+            r["bare_bytes_per_socket"] for r in rounds
+        ),
+        "extra_bytes_per_socket_median": statistics.median(extra),
+        "extra_bytes_per_socket_min": min(extra),
+        "extra_bytes_per_socket_max": max(extra),
+        "rounds": rounds,
+    }
+
+
+async def traced_round(
+    args: argparse.Namespace, redis_url: str | None, cookies: list[str]
+) -> dict[str, Any]:
+    """What each server allocated per socket, by tracemalloc, and sessio's by site."""
+    dumps = args.keep or tempfile.mkdtemp(prefix="sessio-memory-")
+    servers = {
+        kind: Server(
+            *(kind, args.store, redis_url, cookies, "blocking"),
+            *("--tracemalloc", str(args.frames), "--tracemalloc-to", f"{dumps}/{kind}"),
+        )
+        for kind in KINDS
+    }
+    try:
+        traced = {
+            kind: (await memory_round(servers[kind], args.sockets, traced=True))["tracemalloc"]
+            for kind in KINDS
+        }
+    finally:
+        for server in servers.values():
+            server.process.close()
+        if not args.keep:
+            shutil.rmtree(dumps, ignore_errors=True)
+    n = args.sockets
+    sessio = traced["sessio"]
+    return {
+        "bare_bytes_per_socket": per_socket(traced["bare"]["bytes"], n),
+        "sessio_bytes_per_socket": per_socket(sessio["bytes"], n),
+        "extra_bytes_per_socket": per_socket(sessio["bytes"] - traced["bare"]["bytes"], n),
+        "extra_blocks_per_socket": per_socket(sessio["blocks"] - traced["bare"]["blocks"], n),
+        # Allocations with a sessio frame on their stack: sessio's objects, and what it asked
+        # python-socketio for on the socket's behalf (its session room).
+        "under_sessio_frames_bytes_per_socket": per_socket(sessio["sessio_bytes"], n),
+        "sessio_sites": [
+            {
+                "sessio": s["sessio"],
+                "allocated_at": s["allocated_at"],
+                "bytes_per_socket": per_socket(s["bytes"], n),
+                "blocks_per_socket": per_socket(s["blocks"], n),
+            }
+            for s in sessio["sites"]
+            if s["sessio"] != "-"
+        ][: args.top],
+    }
+
+
+async def run(args: argparse.Namespace, redis_url: str | None, cookies: list[str]) -> dict:
+    report: dict[str, Any] = {}
+    if args.rounds:
+        report["rss"] = await rss_rounds(args, redis_url, cookies)
+    if args.frames:
+        report["tracemalloc"] = await traced_round(args, redis_url, cookies)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sockets", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--store", choices=["redis", "memory"], default="memory")
+    parser.add_argument("--frames", type=int, default=25, help="0: no tracemalloc round")
+    parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--keep", help="a directory to keep the tracemalloc snapshots in")
+    args = parser.parse_args()
+    raise_fd_limit()
+    # Thousands of clients closing at once each log that their queue ended: not news.
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+    began = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
+        count = max(args.sockets, WARM_UP)
+        cookies = mint_in_redis(redis_url, count) if redis_url else ["connect.sid=x"] * count
+        measured = asyncio.run(run(args, redis_url, cookies))
+    report = {
+        "benchmark": "memory",
+        "store": args.store,
+        "sockets": args.sockets,
+        "target_extra_bytes_per_socket": 1024,
+        **measured,
+        "wall_s": round(time.monotonic() - began, 1),
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "command": shlex.join([".venv/bin/python", "benchmarks/memory.py", *sys.argv[1:]]),
+    }
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
