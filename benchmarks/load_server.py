@@ -4,7 +4,8 @@ Run by ``load.py``, ``churn.py`` and ``faults.py`` as a child process:
 
     python benchmarks/load_server.py --kind bare|sessio [--store redis|memory|blocking]
         [--redis URL] [--mint N --cookies PATH] [--redis-timeout S]
-        [--pool blocking|default] [--max-connections N]
+        [--pool blocking|default] [--max-connections N] [--ping S]
+        [--tracemalloc FRAMES --tracemalloc-to PATH]
 
 ``--kind bare`` is python-socketio alone; ``--kind sessio`` adds `AsyncSessionSockets`. Both
 import the same modules (sessio, redis), so that the difference in memory between them is
@@ -214,7 +215,10 @@ class BlockingStore:
 
 def build(args: argparse.Namespace) -> tuple[socketio.ASGIApp, list[str]]:
     """The ASGI app; the cookies minted in memory (if any)."""
-    sio = socketio.AsyncServer(async_mode="asgi")
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        **({"ping_interval": args.ping, "ping_timeout": args.ping} if args.ping else {}),
+    )
     counters: collections.Counter[str] = collections.Counter()
     records = Records()
     logging.getLogger().addHandler(records)
@@ -413,8 +417,7 @@ def allocation_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) 
         "sessio_bytes": sessio_bytes,
         "sites": [
             {"sessio": ours, "allocated_at": at, "bytes": size, "blocks": count}
-            for (ours, at), (size, count) in ordered[:60]
-            if abs(size) >= 1024
+            for (ours, at), (size, count) in ordered[:80]
         ],
     }
 
@@ -430,6 +433,7 @@ def main() -> int:
     parser.add_argument("--mint", type=int, default=0)
     parser.add_argument("--cookies")
     parser.add_argument("--tracemalloc", type=int, default=0)
+    parser.add_argument("--ping", type=float, default=0, help="ping interval and timeout (s)")
     parser.add_argument("--tracemalloc-to", default="/tmp/sessio-load-tracemalloc")
     args = parser.parse_args()
     if args.tracemalloc:

@@ -1,7 +1,8 @@
 """Memory per held socket: what sessio adds to a python-socketio server per open websocket.
 
 Run: .venv/bin/python benchmarks/memory.py [--sockets 2000] [--rounds 5] [--store memory|redis]
-     [--frames 25] [--top 12] [--keep DIR]
+     [--frames 25] [--traced-sockets 1000]
+     [--top 12] [--keep DIR]
 
 Two servers per round, each an ``AsyncServer`` under uvicorn in its own process
 (``load_server.py``, as ``load.py`` runs them): ``bare`` (python-socketio alone) and ``sessio``
@@ -19,7 +20,8 @@ Two measures:
   connected. sessio's extra bytes per socket = (sessio's growth - bare's growth) / N. The
   bare growth is ~140 KB per socket (websocket buffers, tasks), so a round's figure moves by
   a few hundred bytes either way: the median and the spread are both reported.
-* tracemalloc (one more round, both servers run with ``--tracemalloc FRAMES``): the bytes
+* tracemalloc (one more round of ``--traced-sockets``, both servers run with ``--tracemalloc
+  FRAMES``, per socket the server holds at the snapshot): the bytes
   allocated while the sockets connected and still alive with them connected, in total
   (sessio's total minus bare's, per socket: the same measure as RSS, without the allocator's
   noise) and grouped by what allocated them (`load_server.allocation_sites`: the innermost
@@ -48,6 +50,9 @@ from bench_support import git_commit, private_redis, raise_fd_limit
 from load import WARM_UP, Server, memory_round, mint_in_redis
 
 KINDS = ("bare", "sessio")
+# Pings every 10 minutes, on both servers: on a machine this busy (and traced, several times
+# slower) a server misses the default 20 s timeout and drops sockets before they are counted.
+PING = ("--ping", "600")
 
 
 def per_socket(value: float, sockets: int) -> float:
@@ -60,7 +65,9 @@ async def rss_rounds(
     """RSS growth per socket, bare and sessio, over alternating rounds."""
     rounds: list[dict[str, Any]] = []
     for r in range(args.rounds):
-        servers = {kind: Server(kind, args.store, redis_url, cookies, "blocking") for kind in KINDS}
+        servers = {
+            kind: Server(kind, args.store, redis_url, cookies, "blocking", *PING) for kind in KINDS
+        }
         try:
             measured: dict[str, dict[str, Any]] = {}
             for kind in KINDS if r % 2 == 0 else tuple(reversed(KINDS)):
@@ -100,13 +107,13 @@ async def traced_round(
     servers = {
         kind: Server(
             *(kind, args.store, redis_url, cookies, "blocking"),
-            *("--tracemalloc", str(args.frames), "--tracemalloc-to", f"{dumps}/{kind}"),
+            *("--tracemalloc", str(args.frames), "--tracemalloc-to", f"{dumps}/{kind}", *PING),
         )
         for kind in KINDS
     }
     try:
-        traced = {
-            kind: (await memory_round(servers[kind], args.sockets, traced=True))["tracemalloc"]
+        rounds = {
+            kind: await memory_round(servers[kind], args.traced_sockets, traced=True)
             for kind in KINDS
         }
     finally:
@@ -114,13 +121,22 @@ async def traced_round(
             server.process.close()
         if not args.keep:
             shutil.rmtree(dumps, ignore_errors=True)
-    n = args.sockets
+    # Per socket connected at the snapshot, as the server counts them: traced, a server runs
+    # several times slower, and on a busy machine some clients may have given up.
+    held = {kind: max(1, r["server_connected"]) for kind, r in rounds.items()}
+    traced = {kind: r["tracemalloc"] for kind, r in rounds.items()}
+    n = held["sessio"]
     sessio = traced["sessio"]
+    bare_per_socket = traced["bare"]["bytes"] / held["bare"]
     return {
-        "bare_bytes_per_socket": per_socket(traced["bare"]["bytes"], n),
+        "sockets_held": held,
+        "failures": {k: r["failures"] for k, r in rounds.items() if r["failures"]},
+        "bare_bytes_per_socket": round(bare_per_socket, 1),
         "sessio_bytes_per_socket": per_socket(sessio["bytes"], n),
-        "extra_bytes_per_socket": per_socket(sessio["bytes"] - traced["bare"]["bytes"], n),
-        "extra_blocks_per_socket": per_socket(sessio["blocks"] - traced["bare"]["blocks"], n),
+        "extra_bytes_per_socket": round(sessio["bytes"] / n - bare_per_socket, 1),
+        "extra_blocks_per_socket": round(
+            sessio["blocks"] / n - traced["bare"]["blocks"] / held["bare"], 1
+        ),
         # Allocations with a sessio frame on their stack: sessio's objects, and what it asked
         # python-socketio for on the socket's behalf (its session room).
         "under_sessio_frames_bytes_per_socket": per_socket(sessio["sessio_bytes"], n),
@@ -152,6 +168,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--store", choices=["redis", "memory"], default="memory")
     parser.add_argument("--frames", type=int, default=25, help="0: no tracemalloc round")
+    parser.add_argument("--traced-sockets", type=int, default=1000)
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--keep", help="a directory to keep the tracemalloc snapshots in")
     args = parser.parse_args()
