@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/memory.py [--sockets 2000] [--rounds 5] [--store memory|redis]
      [--frames 25] [--traced-sockets 1000]
-     [--top 12] [--keep DIR]
+     [--in-process 2000] [--top 12] [--keep DIR]
 
 Two servers per round, each an ``AsyncServer`` under uvicorn in its own process
 (``load_server.py``, as ``load.py`` runs them): ``bare`` (python-socketio alone) and ``sessio``
@@ -13,7 +13,12 @@ sessions are minted in the server's own `MemoryStore` before it serves, so the s
 in both readings and what grows is what sessio keeps per socket; with ``redis``, the data
 lives in Redis and what grows is sessio's bookkeeping.
 
-Two measures:
+Three measures:
+
+* in process (``--in-process N``, first): sessio's connect handler called for N sockets that
+  python-socketio is told of directly, without a network, with tracemalloc on: the bytes that
+  stay per socket with sessio minus without, exact and untouched by the machine's load (see
+  `in_process`). This is the figure of record for sessio's own bookkeeping.
 
 * RSS: ``--rounds`` rounds, each with fresh servers, in alternating order; per server, RSS
   (after ``gc.collect()``) with no socket (after a warm-up of 50) and with ``--sockets``
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import shlex
@@ -44,10 +50,18 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from typing import Any
 
+import redis.asyncio
+import socketio
 from bench_support import git_commit, private_redis, raise_fd_limit
-from load import WARM_UP, Server, memory_round, mint_in_redis
+from load import SECRET, WARM_UP, Server, memory_round, mint_in_redis
+from load_server import allocation_sites
+
+import sessio.aio
+from sessio import formats
+from sessio.core._rooms import session_room
 
 KINDS = ("bare", "sessio")
 # Pings every 10 minutes, on both servers: on a machine this busy (and traced, several times
@@ -148,13 +162,108 @@ async def traced_round(
                 "blocks_per_socket": per_socket(s["blocks"], n),
             }
             for s in sessio["sites"]
-            if s["sessio"] != "-"
+            if s["sessio"] != "-" and s["bytes"] > 0
+        ][: args.top],
+    }
+
+
+async def open_one(sio: socketio.AsyncServer, cookies: list[str], i: int, kind: str) -> None:
+    """Socket `i`, as python-socketio records a connection; then, by `kind`, sessio's
+    connect (``sessio``), or only a room of its own, named as a session room is (``room``)."""
+    eio_sid = f"eio-{i}"
+    environ = {"HTTP_COOKIE": cookies[i], "REMOTE_ADDR": "127.0.0.1"}
+    sio.environ[eio_sid] = environ
+    sid = await sio.manager.connect(eio_sid, "/")
+    if kind == "sessio":
+        accepted = await sio.handlers["/"]["connect"](sid, environ, None)
+        assert accepted is not False, f"socket {i} refused"
+    elif kind == "room":
+        await sio.enter_room(sid, session_room(f"session-{i}"))
+
+
+async def in_process(args: argparse.Namespace, redis_url: str | None) -> dict[str, Any]:
+    """Bytes per socket that sessio's connect keeps, in this process: exact, load-free.
+
+    No network: a python-socketio ``AsyncServer`` is told of N sockets directly (its
+    manager's ``connect``, and the handshake's environ where python-socketio keeps it), and,
+    with sessio, sessio's own connect handler runs for each, as python-socketio would call it
+    (store read, registry, session room). What sessio keeps is the traced bytes still alive
+    with sessio minus without it (its handler not called), per socket; grouped by site as
+    the servers' are (CPython recycles dict tables through a free list, so a site can be
+    charged for a table that python-socketio's room dicts reuse: the totals are exact, the
+    sites approximate). A third pass, ``room``, only puts each socket in a room of its own:
+    python-socketio's cost of the session room, apart. The sockets' transports are not
+    here: see the RSS rounds for those.
+    """
+    n = args.in_process
+    frames = max(args.frames, 12)
+    tracemalloc.start(frames)
+    results: dict[str, dict[str, Any]] = {}
+    for kind in ("bare", "room", "sessio"):
+        sio = socketio.AsyncServer(async_mode="asgi")
+        store: Any = None
+        cookies = ["connect.sid=x"] * (n + WARM_UP)
+        if kind == "sessio":
+            if redis_url is None:
+                store = sessio.aio.MemoryStore()
+            else:
+                store = sessio.aio.RedisStore(redis.asyncio.Redis.from_url(redis_url))
+            sessions = sessio.aio.AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]))
+
+            @sessions.on("connect")
+            async def connect(err: Any, sid: str, session: Any) -> None:
+                if err is not None:
+                    raise ConnectionRefusedError(err.code)
+
+            cookies = [
+                (await sessions.create({"user": f"user-{i}"})).cookie for i in range(n + WARM_UP)
+            ]
+
+        for i in range(WARM_UP):
+            await open_one(sio, cookies, n + i, kind)
+        gc.collect()
+        mark = tracemalloc.take_snapshot()
+        for i in range(n):
+            await open_one(sio, cookies, i, kind)
+        gc.collect()
+        sites = allocation_sites(mark, tracemalloc.take_snapshot())
+        if kind == "sessio":
+            assert sessions.tables()["sessions"] == n + WARM_UP
+            await sessions.close()
+        if store is not None and redis_url is not None:
+            await store.client.aclose()
+        results[kind] = sites
+    tracemalloc.stop()
+    sessio_sites = results["sessio"]
+    return {
+        "sockets": n,
+        "bare_bytes_per_socket": per_socket(results["bare"]["bytes"], n),
+        "sessio_bytes_per_socket": per_socket(sessio_sites["bytes"], n),
+        "extra_bytes_per_socket": per_socket(sessio_sites["bytes"] - results["bare"]["bytes"], n),
+        # python-socketio's own cost of a room per socket (the session room: the feature).
+        "room_bytes_per_socket": per_socket(results["room"]["bytes"] - results["bare"]["bytes"], n),
+        # What sessio keeps beyond that room: its bookkeeping and the session's copy.
+        "extra_beyond_room_bytes_per_socket": per_socket(
+            sessio_sites["bytes"] - results["room"]["bytes"], n
+        ),
+        "under_sessio_frames_bytes_per_socket": per_socket(sessio_sites["sessio_bytes"], n),
+        "sessio_sites": [
+            {
+                "sessio": s["sessio"],
+                "allocated_at": s["allocated_at"],
+                "bytes_per_socket": per_socket(s["bytes"], n),
+                "blocks_per_socket": per_socket(s["blocks"], n),
+            }
+            for s in sessio_sites["sites"]
+            if s["sessio"] != "-" and s["bytes"] > 0
         ][: args.top],
     }
 
 
 async def run(args: argparse.Namespace, redis_url: str | None, cookies: list[str]) -> dict:
     report: dict[str, Any] = {}
+    if args.in_process:
+        report["in_process"] = await in_process(args, redis_url)
     if args.rounds:
         report["rss"] = await rss_rounds(args, redis_url, cookies)
     if args.frames:
@@ -169,6 +278,7 @@ def main() -> int:
     parser.add_argument("--store", choices=["redis", "memory"], default="memory")
     parser.add_argument("--frames", type=int, default=25, help="0: no tracemalloc round")
     parser.add_argument("--traced-sockets", type=int, default=1000)
+    parser.add_argument("--in-process", type=int, default=2000, help="0: no in-process count")
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--keep", help="a directory to keep the tracemalloc snapshots in")
     args = parser.parse_args()
