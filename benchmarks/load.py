@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from typing import Any
 
@@ -56,6 +57,7 @@ from bench_support import (
     private_redis,
     raise_fd_limit,
 )
+from load_server import allocation_sites
 
 from sessio import formats
 from sessio.sync import RedisStore, SessionSockets
@@ -83,10 +85,16 @@ class Server:
     """One server process, with the cookies its clients use and what `whoami` must answer."""
 
     def __init__(
-        self, kind: str, store: str, redis_url: str | None, cookies: list[str], pool: str
+        self,
+        kind: str,
+        store: str,
+        redis_url: str | None,
+        cookies: list[str],
+        pool: str,
+        *extra: str,
     ) -> None:
         self.kind = kind
-        args = ["--kind", kind, "--store", store, "--pool", pool]
+        args = ["--kind", kind, "--store", store, "--pool", pool, *extra]
         if redis_url:
             args += ["--redis", redis_url]
         cookie_file = None
@@ -165,17 +173,29 @@ async def close_all(clients: list[socketio.AsyncClient | None]) -> None:
     await asyncio.gather(*(close(client) for client in clients if client is not None))
 
 
-async def memory_round(server: Server, sockets: int) -> dict[str, Any]:
-    """RSS before and with `sockets` connected; failures."""
+async def memory_round(server: Server, sockets: int, traced: bool = False) -> dict[str, Any]:
+    """RSS before and with `sockets` connected; failures.
+
+    With `traced` (a server run with ``--tracemalloc``), also what was allocated between the
+    two readings and is alive with the sockets connected (``tracemalloc``).
+    """
     tally = Tally()
     gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
     warm = await asyncio.gather(*(open_socket(server, i, tally, gate) for i in range(WARM_UP)))
     await close_all(warm)
     before = await server.drained()
+    if traced:
+        marked = await server.process.astats("tm-mark")
     started = time.monotonic()
     clients = await asyncio.gather(*(open_socket(server, i, tally, gate) for i in range(sockets)))
     connect_s = time.monotonic() - started
-    loaded = await server.process.astats("gc")
+    loaded = await server.process.astats("gc&tm-diff" if traced else "gc")
+    if traced:
+        loaded["tracemalloc"] = await asyncio.to_thread(
+            allocation_sites,
+            tracemalloc.Snapshot.load(marked["tracemalloc_snapshot"]),
+            tracemalloc.Snapshot.load(loaded["tracemalloc_snapshot"]),
+        )
     await close_all(clients)
     after = await server.drained()
     return {
@@ -188,6 +208,7 @@ async def memory_round(server: Server, sockets: int) -> dict[str, Any]:
         "tables_after": after["tables"],
         "failures": dict(tally.counts),
         "connect_all_s": round(connect_s, 2),
+        **({"tracemalloc": loaded["tracemalloc"]} if traced else {}),
     }
 
 

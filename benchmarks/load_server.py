@@ -4,7 +4,8 @@ Run by ``load.py``, ``churn.py`` and ``faults.py`` as a child process:
 
     python benchmarks/load_server.py --kind bare|sessio [--store redis|memory|blocking]
         [--redis URL] [--mint N --cookies PATH] [--redis-timeout S]
-        [--pool blocking|default] [--max-connections N]
+        [--pool blocking|default] [--max-connections N] [--ping S]
+        [--tracemalloc FRAMES --tracemalloc-to PATH]
 
 ``--kind bare`` is python-socketio alone; ``--kind sessio`` adds `AsyncSessionSockets`. Both
 import the same modules (sessio, redis), so that the difference in memory between them is
@@ -30,6 +31,10 @@ python-socketio's own (engine.io sockets, environs, connected sids, rooms), even
 records at WARNING and above per logger, the asyncio tasks by coroutine, and the loop lag since
 the last ``reset``
 (``/stats?reset``); with ``types``, the number of objects the collector tracks, by type.
+With ``--tracemalloc FRAMES`` the process traces its allocations from the start:
+``/stats?tm-mark`` and ``/stats?tm-diff`` dump a snapshot (after ``gc.collect()``) to
+``--tracemalloc-to`` + ``.mark`` / ``.diff``; `allocation_sites` compares the two: what was
+allocated in between and is still alive, grouped by what allocated it.
 
 Events (acknowledged), with sessio: ``whoami`` answers ``session["user"]``; ``save``
 ``{"key", "value"}`` sets one key and saves, answering ``{"saved": key}`` or ``{"error":
@@ -50,6 +55,7 @@ import resource
 import socket
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 import redis
@@ -209,7 +215,10 @@ class BlockingStore:
 
 def build(args: argparse.Namespace) -> tuple[socketio.ASGIApp, list[str]]:
     """The ASGI app; the cookies minted in memory (if any)."""
-    sio = socketio.AsyncServer(async_mode="asgi")
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        **({"ping_interval": args.ping, "ping_timeout": args.ping} if args.ping else {}),
+    )
     counters: collections.Counter[str] = collections.Counter()
     records = Records()
     logging.getLogger().addHandler(records)
@@ -336,6 +345,13 @@ def build(args: argparse.Namespace) -> tuple[socketio.ASGIApp, list[str]]:
             kinds = collections.Counter(type(o).__name__ for o in gc.get_objects())
             document["types"] = dict(kinds.most_common(25))
             document["objects"] = sum(kinds.values())
+        if "tm-mark" in query or "tm-diff" in query:
+            # Dumped for the caller to compare: comparing here would stall the loop for
+            # long enough that clients time out.
+            gc.collect()
+            path = f"{args.tracemalloc_to}.{'mark' if 'tm-mark' in query else 'diff'}"
+            tracemalloc.take_snapshot().dump(path)
+            document["tracemalloc_snapshot"] = path
         if "reset" in query:
             lag.reset()
         return document
@@ -359,6 +375,51 @@ def build(args: argparse.Namespace) -> tuple[socketio.ASGIApp, list[str]]:
 
 
 TASKS: list[asyncio.Task[None]] = []
+SESSIO_SOURCE = "/sessio/"
+
+
+def site(frame: tracemalloc.Frame) -> str:
+    """``package/.../file.py:line`` of `frame`, from the last ``site-packages`` or ``src``."""
+    name = frame.filename
+    for anchor in ("site-packages/", "/src/", "lib/python3"):
+        if anchor in name:
+            name = name.rsplit(anchor, 1)[1]
+            break
+    return f"{name}:{frame.lineno}"
+
+
+def allocation_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> dict[str, Any]:
+    """Bytes (and blocks) alive in `after` and not in `before`, grouped by what allocated them.
+
+    A group is keyed by the innermost frame of sessio's own source on the allocation's stack
+    (what sessio did that cost this: its own objects, and what it asked python-socketio for,
+    such as entering a room) and by the innermost frame of all (what allocated the bytes).
+    Allocations with no sessio frame are python-socketio's, engine.io's, uvicorn's, ...
+    """
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    stats = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "traceback")
+    groups: dict[tuple[str, str], list[int]] = {}
+    total = [0, 0]
+    for stat in stats:
+        frames = list(reversed(stat.traceback))  # innermost first (tracemalloc: oldest first)
+        ours = next((f for f in frames if SESSIO_SOURCE in f.filename), None)
+        key = ("-" if ours is None else site(ours), site(frames[0]))
+        group = groups.setdefault(key, [0, 0])
+        group[0] += stat.size_diff
+        group[1] += stat.count_diff
+        total[0] += stat.size_diff
+        total[1] += stat.count_diff
+    ordered = sorted(groups.items(), key=lambda item: -item[1][0])
+    sessio_bytes = sum(v[0] for (ours, _), v in groups.items() if ours != "-")
+    return {
+        "bytes": total[0],
+        "blocks": total[1],
+        "sessio_bytes": sessio_bytes,
+        "sites": [
+            {"sessio": ours, "allocated_at": at, "bytes": size, "blocks": count}
+            for (ours, at), (size, count) in ordered[:80]
+        ],
+    }
 
 
 def main() -> int:
@@ -371,7 +432,12 @@ def main() -> int:
     parser.add_argument("--max-connections", type=int, default=50)
     parser.add_argument("--mint", type=int, default=0)
     parser.add_argument("--cookies")
+    parser.add_argument("--tracemalloc", type=int, default=0)
+    parser.add_argument("--ping", type=float, default=0, help="ping interval and timeout (s)")
+    parser.add_argument("--tracemalloc-to", default="/tmp/sessio-load-tracemalloc")
     args = parser.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start(args.tracemalloc)
     raise_fd_limit()
     app, cookies = build(args)
     if args.cookies:

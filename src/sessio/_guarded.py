@@ -20,6 +20,9 @@ class WriteGuardedDict(dict[str, Any]):
     Nested values are the caller's: ``d["cart"].append(x)`` changes a value, not the dict.
     """
 
+    # No __dict__: the sessions that derive from this declare slots of their own.
+    __slots__ = ()
+
     def _writable(self) -> None:
         """Raise to refuse a write; the subclass says when."""
 

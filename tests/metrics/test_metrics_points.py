@@ -20,7 +20,14 @@ from redis_server import RedisServer
 from servers import run_wsgi
 from sessio import Failure, formats
 from sessio.aio._metered import MeteredStore as AsyncMeteredStore
-from sessio.sync import MemoryStore, RedisStore, Session, SessionSockets, revoke
+from sessio.sync import (
+    MemoryStore,
+    RedisStore,
+    Session,
+    SessionSockets,
+    open_session,
+    revoke,
+)
 from sessio.sync._metered import MeteredChannelStore, MeteredStore
 from sessio.testing import Refused, SocketClient
 
@@ -85,7 +92,10 @@ def test_metrics_off_leave_the_store_as_it_is() -> None:
     store = MemoryStore()
     sessions = SessionSockets(socketio.Server(async_mode="threading"), store, FMT)
     assert sessions.store is store and sessions.metrics is None
-    assert Session.metrics is None
+    # Nothing is reported from the sessions it opens (a Session has slots, not a class-wide
+    # default: each is told of metrics, or not, when it is opened).
+    opened = open_session(sessions.create({"user": "ann"}).cookie, store, FMT)
+    assert isinstance(opened, Session) and opened.metrics is None
 
 
 def test_metrics_on_time_the_store_through_a_wrapper() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from sessio._guarded import WriteGuardedDict
-from sessio.aio._primitives import AsyncLock, sleep
+from sessio.aio._primitives import AsyncLock, ThreadLock, sleep
 from sessio.aio.stores._protocol import Store
 from sessio.core import (
     Changes,
@@ -33,6 +33,9 @@ __all__ = ["AsyncSession", "call_store", "open_session", "open_verdict", "store_
 
 logger = logging.getLogger("sessio")
 
+# Sessions make their locks when first needed; this makes that one step across threads.
+_MAKING_LOCKS = ThreadLock()
+
 
 class AsyncSession(WriteGuardedDict):
     """A socket's session: a dict of the user's keys plus the I/O to keep it in step.
@@ -43,8 +46,28 @@ class AsyncSession(WriteGuardedDict):
     it raises `sessio.SessionError` (``read-only``) where it is made, as `save` would.
     """
 
+    # Slots, not a __dict__: a server holds one of these per socket for as long as the socket
+    # is open, and a __dict__ of ten names costs more than the session's data.
+    __slots__ = (
+        "_clock",
+        "_decoded_at",
+        "_destroyed",
+        "_loaded",
+        "_lock",
+        "_raw",
+        "_stored",
+        "fmt",
+        "metrics",
+        "on_rebase",
+        "ref",
+        "store",
+    )
+
     #: Told how each save and touch ended (`sessio.metrics`); the shell sets it.
-    metrics: Metrics | None = None
+    metrics: Metrics | None
+    #: Called after every save, reload, touch and destroy with this session: the shell
+    #: moves the socket to the room of the user the session names now.
+    on_rebase: Callable[[AsyncSession], Awaitable[None]] | None
 
     def __init__(
         self,
@@ -56,20 +79,39 @@ class AsyncSession(WriteGuardedDict):
         stored: StoredSession | None = None,
         raw: bytes | None = None,
         clock: Callable[[], float] = time.time,
+        decoded_at: float | None = None,
     ) -> None:
+        """A session holding `data`, as loaded: `stored` is what the store held, as `raw`.
+
+        With `decoded_at` (the time `stored` was decoded from `raw` at, by `fmt`, and `data`
+        is ``stored.data``), the session keeps only `raw` and decodes it again, at that same
+        time, when a save needs what it loaded: nothing but the bytes stays per socket.
+        """
         super().__init__(snapshot(data))
         self.fmt = fmt
         self.store = store
         self.ref = ref
-        self._stored = stored if stored is not None else StoredSession(data)
-        self._loaded = snapshot(data)
         self._raw = raw
+        self._decoded_at: float | None = None
+        # What this socket loaded, to diff against: `_loaded` if it is not `_stored.data`
+        # (None), and `_stored` if it is not decoded from `_raw` on demand (None). Neither
+        # is ever shared with the dict the handlers edit.
+        self._loaded: dict[str, Any] | None = None
+        self._stored: StoredSession | None = None
+        if decoded_at is not None and raw is not None and ref is not None:
+            self._decoded_at = decoded_at
+        elif stored is None:
+            self._stored = StoredSession(snapshot(data))
+        else:
+            self._stored = stored
+            self._loaded = snapshot(data)
         self._clock = clock
-        self._lock = AsyncLock()
+        # Made at the first save, reload, touch or destroy: most sockets never write, and a
+        # lock per socket would outweigh everything else the socket keeps here.
+        self._lock: AsyncLock | None = None
         self._destroyed = False
-        #: Called after every save, reload, touch and destroy with this session: the shell
-        #: moves the socket to the room of the user the session names now.
-        self.on_rebase: Callable[[AsyncSession], Awaitable[None]] | None = None
+        self.metrics = None
+        self.on_rebase = None
 
     @property
     def id(self) -> str | None:
@@ -82,14 +124,30 @@ class AsyncSession(WriteGuardedDict):
         return self.ref is None or self.store is None
 
     def _writable(self) -> None:
-        # Not yet initialised (a copy or an unpickling fills the dict first): nothing to check.
-        if "store" in self.__dict__ and self.read_only:
+        try:
+            read_only = self.read_only
+        except AttributeError:
+            # Not yet initialised (a copy or an unpickling fills the dict first).
+            return
+        if read_only:
             raise SessionError(Failure.read_only(self.fmt.name))
+
+    def _baseline(self) -> tuple[Mapping[str, Any], StoredSession]:
+        """What this socket loaded (to diff against), and the store's session it came from."""
+        stored = self._stored
+        if stored is None:
+            # Kept as bytes (`__init__`'s `decoded_at`): decoded as at load, so the same.
+            assert self.ref is not None and self._decoded_at is not None
+            decoded = decode_stored(self.ref, self._raw, self._store_format(), self._decoded_at)
+            if isinstance(decoded, Failure):
+                raise error_for(decoded)
+            stored = decoded
+        return (stored.data if self._loaded is None else self._loaded), stored
 
     @property
     def changes(self) -> Changes:
         """What this socket changed since the session was loaded or last saved."""
-        return diff(self._loaded, self)
+        return diff(self._baseline()[0], self)
 
     def _changes(self) -> Changes:
         try:
@@ -113,6 +171,16 @@ class AsyncSession(WriteGuardedDict):
             raise SessionError(Failure.not_found(self.ref.key, prefix))
         return self.ref, self.store
 
+    def _locked(self) -> AsyncLock:
+        """This session's lock, made on first use."""
+        lock = self._lock
+        if lock is None:
+            with _MAKING_LOCKS:  # two threads of the sync shell must not make two
+                if self._lock is None:
+                    self._lock = AsyncLock()
+                lock = self._lock
+        return lock
+
     async def save(self, *, strict: bool = False) -> None:
         """Write this socket's changes, merged onto the store's current session.
 
@@ -121,7 +189,7 @@ class AsyncSession(WriteGuardedDict):
         session is read-only, gone from the store (``session-not-found``) or the store fails.
         """
         ref, store = self._refuse_if_read_only()
-        async with self._lock:
+        async with self._locked():
             await self._write(ref, store, self._changes(), strict=strict, touch=False)
         await self._rebased()
 
@@ -130,7 +198,7 @@ class AsyncSession(WriteGuardedDict):
         if self.read_only:
             return
         ref, store = self._refuse_if_read_only()
-        async with self._lock:
+        async with self._locked():
             await self._write(ref, store, Changes(), strict=False, touch=True)
         await self._rebased()
 
@@ -139,19 +207,19 @@ class AsyncSession(WriteGuardedDict):
         if self.read_only:
             return
         ref, store = self._refuse_if_read_only()
-        async with self._lock:
+        async with self._locked():
             now = self._clock()
             raw = await call_store(store.get, ref.key)
             stored = decode_stored(ref, raw, self._store_format(), now)
             if isinstance(stored, Failure):
                 raise error_for(stored)
-            self._rebase(stored, raw, self._changes())
+            self._rebase(stored, raw, self._changes(), decoded_at=now)
         await self._rebased()
 
     async def destroy(self) -> None:
         """Delete the session from the store (a logout) and empty this copy."""
         ref, store = self._refuse_if_read_only()
-        async with self._lock:
+        async with self._locked():
             await call_store(store.delete, ref.key)
             self._rebase(StoredSession({}), None, Changes())
             self._destroyed = True
@@ -169,11 +237,12 @@ class AsyncSession(WriteGuardedDict):
     async def _write(
         self, ref: SessionRef, store: Store, changes: Changes, *, strict: bool, touch: bool
     ) -> None:
+        loaded, stored = self._baseline()
         loop = SaveLoop(
             self._store_format(),
             ref,
-            self._loaded,
-            self._stored,
+            loaded,
+            stored,
             self._raw,
             changes,
             strict=strict,
@@ -220,10 +289,26 @@ class AsyncSession(WriteGuardedDict):
             else:
                 raise error_for(action)
 
-    def _rebase(self, stored: StoredSession, raw: bytes | None, pending: Changes) -> None:
-        """Take `stored` as the new baseline, with `pending` local edits kept on top."""
-        self._stored, self._raw = stored, raw
-        self._loaded = snapshot(stored.data)
+    def _rebase(
+        self,
+        stored: StoredSession,
+        raw: bytes | None,
+        pending: Changes,
+        *,
+        decoded_at: float | None = None,
+    ) -> None:
+        """Take `stored` as the new baseline, with `pending` local edits kept on top.
+
+        With `decoded_at`, `stored` was decoded from `raw` at that time (a reload): only the
+        bytes are kept. Otherwise (a write) `stored` holds the values this socket wrote,
+        which its handlers may still reach: the baseline is a copy of them.
+        """
+        self._raw, self._loaded = raw, None
+        if decoded_at is not None and raw is not None:
+            self._stored, self._decoded_at = None, decoded_at
+        else:
+            self._stored = StoredSession(snapshot(stored.data), stored.meta)
+            self._decoded_at = None
         dict.clear(self)
         dict.update(self, snapshot(apply(stored.data, pending)))
 
@@ -292,12 +377,20 @@ async def open_verdict(
         raw = await call_store(store.get, verdict.key, doing="load")
     except SessionError as error:
         return error.failure
-    stored = decode_stored(verdict, raw, fmt, clock())
+    now = clock()
+    stored = decode_stored(verdict, raw, fmt, now)
     if isinstance(stored, Failure):
         return stored
     try:
         return AsyncSession(
-            stored.data, fmt=fmt, store=store, ref=verdict, stored=stored, raw=raw, clock=clock
+            stored.data,
+            fmt=fmt,
+            store=store,
+            ref=verdict,
+            stored=stored,
+            raw=raw,
+            clock=clock,
+            decoded_at=now,
         )
     except Exception as error:
         return Failure.corrupt(f"the session cannot be copied ({type(error).__name__})")

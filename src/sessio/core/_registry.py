@@ -28,53 +28,64 @@ S = TypeVar("S")
 D = TypeVar("D")
 
 
+@define(weakref_slot=False)
+class _Row:
+    """One session's row: its room, the sockets here that hold it, its last touch and check.
+
+    One slotted object per session (not a row in each of five dicts): a node holds one per
+    session for as long as a socket of it is open.
+    """
+
+    session_id: str
+    room: str
+    # A tuple: a session has a socket or a few here (its tabs), and a set costs 216 bytes.
+    members: tuple[Socket, ...]
+    touched: float
+    checked: float
+
+
 @define
 class Registry(Generic[S]):
     """Sockets (with the session object each holds, `S`) and their sessions' rows.
 
     A socket is `hold`-ed with its session (or None) and the session's id (None for a session
-    that lives in the cookie), and `release`-d once. Per session id, the rows live while at
-    least one socket holds it: the last `release` takes them.
+    that lives in the cookie), and `release`-d once. Per session id, the row lives while at
+    least one socket holds it: the last `release` takes it.
     """
 
-    # socket -> (its session, the session's id)
-    _sessions: dict[Socket, tuple[S | None, str | None]] = field(factory=dict, init=False)
+    # socket -> (its session, its session's row; None for a session without an id)
+    _sessions: dict[Socket, tuple[S | None, _Row | None]] = field(factory=dict, init=False)
     # Why a socket is being disconnected, for its disconnect handler.
     _reasons: dict[Socket, str] = field(factory=dict, init=False)
-    _members: dict[str, set[Socket]] = field(factory=dict, init=False)
-    _by_room: dict[str, str] = field(factory=dict, init=False)
-    _touched: dict[str, float] = field(factory=dict, init=False)
-    _checked: dict[str, float] = field(factory=dict, init=False)
+    # room -> the row of the session whose room it is (a session id is found by its room).
+    _rows: dict[str, _Row] = field(factory=dict, init=False)
 
     # -- sockets ---------------------------------------------------------------------------
 
     def hold(self, key: Socket, session: S | None, session_id: str | None, now: float) -> None:
         """Socket `key` holds `session`; a first socket of `session_id` starts its intervals."""
-        self._sessions[key] = (session, session_id)
         if session_id is None:
+            self._sessions[key] = (session, None)
             return
-        self._members.setdefault(session_id, set()).add(key)
-        self._by_room[session_room(session_id)] = session_id
-        self._touched.setdefault(session_id, now)
-        self._checked.setdefault(session_id, now)
+        room = session_room(session_id)
+        row = self._rows.get(room)
+        if row is None:
+            row = self._rows[room] = _Row(session_id, room, (key,), now, now)
+        elif key not in row.members:
+            row.members = (*row.members, key)
+        self._sessions[key] = (session, row)
 
     def release(self, key: Socket) -> S | None:
-        """Forget socket `key` (once it left); the last socket of a session takes its rows.
+        """Forget socket `key` (once it left); the last socket of a session takes its row.
 
         Returns the session it held (None if none, or if it was not held).
         """
-        session, session_id = self._sessions.pop(key, (None, None))
-        if session_id is None:
+        session, row = self._sessions.pop(key, (None, None))
+        if row is None:
             return session
-        members = self._members.get(session_id)
-        if members is None:
-            return session
-        members.discard(key)
-        if not members:
-            del self._members[session_id]
-            self._by_room.pop(session_room(session_id), None)
-            self._touched.pop(session_id, None)
-            self._checked.pop(session_id, None)
+        row.members = tuple(member for member in row.members if member != key)
+        if not row.members and self._rows.get(row.room) is row:
+            del self._rows[row.room]
         return session
 
     def session(self, key: Socket) -> S | None:
@@ -106,18 +117,19 @@ class Registry(Generic[S]):
 
     def sockets_in(self, room: str) -> list[Socket]:
         """The sockets holding the session whose room is `room`, in a stable order."""
-        session_id = self._by_room.get(room)
-        return [] if session_id is None else sorted(self._members.get(session_id, ()))
+        row = self._rows.get(room)
+        return [] if row is None else sorted(row.members)
 
     def session_id_in(self, room: str) -> str | None:
         """The id of the session whose room is `room`, if sockets here hold it."""
-        return self._by_room.get(room)
+        row = self._rows.get(room)
+        return None if row is None else row.session_id
 
     def move(self, key: Socket, session: S, session_id: str, now: float) -> bool:
         """Socket `key` now holds `session` (id `session_id`), in place of what it held.
 
-        One step, for a rotation: the old session's rows go with its last socket, the new
-        one's start with its first. False (and nothing changes) once `key` has left.
+        One step, for a rotation: the old session's row goes with its last socket, the new
+        one's starts with its first. False (and nothing changes) once `key` has left.
         """
         if key not in self._sessions:
             return False
@@ -128,10 +140,10 @@ class Registry(Generic[S]):
     def held(self) -> list[tuple[str, S]]:
         """Each session id with sockets here, with the session object of one of them."""
         found: list[tuple[str, S]] = []
-        for session_id, keys in self._members.items():
-            session = self.session(next(iter(keys)))
+        for row in self._rows.values():
+            session = self.session(row.members[0])
             if session is not None:
-                found.append((session_id, session))
+                found.append((row.session_id, session))
         return found
 
     def claim(self, interval: Interval, kind: Kind, session_id: str, now: float) -> bool:
@@ -140,12 +152,21 @@ class Registry(Generic[S]):
         Seeing that it is due and marking it done are one step: of two sockets of a session
         that ask at once, one gets True. Never True for a session without sockets here.
         """
-        if interval.seconds is None or session_id not in self._members:
+        if interval.seconds is None:
             return False
-        last = self._touched if kind == "touch" else self._checked
-        if not interval.due(last.get(session_id), now):
-            return False
-        last[session_id] = now
+        row = self._rows.get(session_room(session_id))
+        return row is not None and self._claim(row, interval, kind, now)
+
+    @staticmethod
+    def _claim(row: _Row, interval: Interval, kind: Kind, now: float) -> bool:
+        if kind == "touch":
+            if not interval.due(row.touched, now):
+                return False
+            row.touched = now
+        else:
+            if not interval.due(row.checked, now):
+                return False
+            row.checked = now
         return True
 
     def claim_for(
@@ -155,22 +176,27 @@ class Registry(Generic[S]):
 
         An event still in flight when its socket left must not touch or re-check anything.
         """
-        held, session_id = self._sessions.get(key, (None, None))
-        if held is not session or session_id is None:
+        held, row = self._sessions.get(key, (None, None))
+        if held is not session or row is None or interval.seconds is None:
             return False
-        return self.claim(interval, kind, session_id, now)
+        return self._claim(row, interval, kind, now)
 
     def mark_checked(self, session_id: str, now: float) -> None:
         """`session_id` was re-checked at `now`, due or not (if it still has sockets here)."""
-        if session_id in self._members:
-            self._checked[session_id] = now
+        row = self._rows.get(session_room(session_id))
+        if row is not None:
+            row.checked = now
 
     def counts(self) -> dict[str, int]:
-        """How many rows each table holds (all 0 once every socket has been released)."""
+        """How many rows each table holds (all 0 once every socket has been released).
+
+        A session's members, touch and check times are one row; each is still counted.
+        """
+        sessions = len(self._rows)
         return {
             "sessions": len(self._sessions),
             "reasons": len(self._reasons),
-            "members": len(self._members),
-            "touched": len(self._touched),
-            "checked": len(self._checked),
+            "members": sessions,
+            "touched": sessions,
+            "checked": sessions,
         }

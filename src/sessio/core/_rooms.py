@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 
 __all__ = ["is_session_room", "session_room"]
 
@@ -17,7 +18,9 @@ def session_room(session_id: str) -> str:
     client manager's pub/sub channel and into logs.
     """
     digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32]
-    return _PREFIX + digest
+    # Interned: the registry's row, python-socketio's room table and its members' entries
+    # then share one string per session instead of holding a copy each.
+    return sys.intern(_PREFIX + digest)
 
 
 def is_session_room(room: str) -> bool:
