@@ -84,10 +84,14 @@ class AsyncSession(WriteGuardedDict):
         """A session holding `data`, as loaded: `stored` is what the store held, as `raw`.
 
         With `decoded_at` (the time `stored` was decoded from `raw` at, by `fmt`, and `data`
-        is ``stored.data``), the session keeps only `raw` and decodes it again, at that same
-        time, when a save needs what it loaded: nothing but the bytes stays per socket.
+        is ``stored.data``, decoded for this session alone and handed over), the session keeps
+        only `raw` and decodes it again, at that same time, when a save needs what it loaded:
+        nothing but the bytes stays per socket.
         """
-        super().__init__(snapshot(data))
+        lazy = decoded_at is not None and raw is not None and ref is not None
+        # Data decoded for this session alone is its own already; anything else is copied,
+        # so that what the caller keeps and what the handlers edit are never shared.
+        super().__init__(dict(data) if lazy else snapshot(data))
         self.fmt = fmt
         self.store = store
         self.ref = ref
@@ -98,7 +102,7 @@ class AsyncSession(WriteGuardedDict):
         # is ever shared with the dict the handlers edit.
         self._loaded: dict[str, Any] | None = None
         self._stored: StoredSession | None = None
-        if decoded_at is not None and raw is not None and ref is not None:
+        if lazy:
             self._decoded_at = decoded_at
         elif stored is None:
             self._stored = StoredSession(snapshot(data))

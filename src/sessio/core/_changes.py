@@ -112,7 +112,12 @@ def nested_too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
     seen: set[int] = set()
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, Mapping):
+        kind = type(item)
+        # Exact types first: a session is mostly str, int and plain dicts, and an ABC
+        # isinstance check costs ten times a type comparison.
+        if kind in _LEAVES:
+            continue
+        if kind is dict or isinstance(item, Mapping):
             children: Any = item.values()
         elif isinstance(item, list | tuple | set | frozenset):
             children = item
@@ -123,5 +128,12 @@ def nested_too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        stack.extend((child, depth + 1) for child in children)
+        deeper = depth + 1
+        for child in children:
+            if type(child) not in _LEAVES:
+                stack.append((child, deeper))
     return False
+
+
+# Values that hold no others: never pushed, never looked at twice.
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 
@@ -11,11 +12,13 @@ _PREFIX = "sessio:"
 _HEX = frozenset("0123456789abcdef")
 
 
+@functools.lru_cache(maxsize=4096)
 def session_room(session_id: str) -> str:
     """The room every socket of session `session_id` joins.
 
     The id is hashed: a session id is a bearer credential, and room names travel through the
-    client manager's pub/sub channel and into logs.
+    client manager's pub/sub channel and into logs. Recent answers are remembered: a
+    connection asks for its room several times (connect, hold, leave).
     """
     digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32]
     # Interned: the registry's row, python-socketio's room table and its members' entries
