@@ -25,6 +25,7 @@ __all__ = [
     "b64encode_url_nopad",
     "constant_time_equal",
     "hmac_digest",
+    "hmac_sha256_states",
     "hmac_sha256_with",
     "inflate",
     "to_bytes",
@@ -67,17 +68,25 @@ def _state_copying_sha256() -> Callable[[bytes], Any]:
 _SHA256 = _state_copying_sha256()
 
 
+def hmac_sha256_states(key: bytes) -> tuple[Any, Any]:
+    """The SHA-256 states of HMAC-SHA256 under `key` (RFC 2104) after its padded key block.
+
+    The HMAC of a message is then: copy the first, feed it the message, copy the second,
+    feed it the first's digest, take the second's digest (`hmac_sha256_with` does that).
+    """
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    return _SHA256(key.translate(_IPAD)), _SHA256(key.translate(_OPAD))
+
+
 def hmac_sha256_with(key: bytes) -> Callable[[bytes], bytes]:
     """HMAC-SHA256 under `key` (RFC 2104), with the padded key hashed once, up front.
 
     For a key used on every handshake: each call then copies two hash states instead of
     keying a new HMAC, about half the work of `hmac.digest` for a cookie-sized message.
     """
-    if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner_start = _SHA256(key.translate(_IPAD))
-    outer_start = _SHA256(key.translate(_OPAD))
+    inner_start, outer_start = hmac_sha256_states(key)
 
     def mac(message: bytes) -> bytes:
         inner = inner_start.copy()
