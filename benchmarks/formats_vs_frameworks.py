@@ -65,7 +65,12 @@ class Case:
     """One format: its cookies, the framework's decoder and sessio's."""
 
     def __init__(
-        self, cookies: list[str], framework: Decode, fmt: Format, now: float, data: Decode
+        self,
+        cookies: list[str],
+        framework: Decode,
+        fmt: Format,
+        now: float,
+        data: Callable[[Any], Any],
     ) -> None:
         self.cookies = cookies
         self.framework = framework
