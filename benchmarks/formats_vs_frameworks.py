@@ -195,9 +195,9 @@ def django_case(n: int, compressed: bool) -> Case:
 
 def aiohttp_case(n: int) -> Case:
     from aiohttp_session.cookie_storage import EncryptedCookieStorage
-    from cryptography.fernet import Fernet
 
-    key = Fernet.generate_key()
+    # aiohttp-session takes the raw 32 bytes (and base64-encodes them for Fernet itself).
+    key = secrets.token_bytes(32)
     storage = EncryptedCookieStorage(key)
     fernet, encoder, decoder, max_age = (
         storage._fernet,
