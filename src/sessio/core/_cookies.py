@@ -82,6 +82,13 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
+# The names `find_cookie` has been asked for, and whether a piece can carry them: a handshake
+# looks for its format's one name again and again. A few are kept; callers that ask for many
+# different names check theirs each time.
+_PLAIN_NAMES: dict[str, bool] = {}
+_PLAIN_NAMES_KEPT = 64
+
+
 def find_cookie(header: str, name: str) -> str | None:
     """The (unquoted) value of the first cookie called `name` in `header`, or None.
 
@@ -91,13 +98,32 @@ def find_cookie(header: str, name: str) -> str | None:
     """
     if not isinstance(header, str) or not header or not name:
         return None
-    if name != name.strip() or ";" in name or "=" in name:
+    plain = _PLAIN_NAMES.get(name)
+    if plain is None:
         # The parser strips names and splits at ";" and "=": no piece can be called that.
+        plain = name == name.strip() and ";" not in name and "=" not in name
+        if len(_PLAIN_NAMES) < _PLAIN_NAMES_KEPT:
+            _PLAIN_NAMES[name] = plain
+    if not plain:
         return None
     if '"' in header or "," in header:
         return parse_cookie_header(header).get(name)
-    n = len(header)
     at = header.find(name)
+    if at < 0:
+        return None
+    after = at + len(name)
+    # How browsers write it: the name at the start or after "; " (or ";"), "=" right after.
+    # This is the first place the name occurs at all, so no earlier piece can carry it, and
+    # without quotes in the header there is nothing to unquote. Any other spacing takes the
+    # general walk below (one handshake in every header pays this path: keep it short).
+    if header.startswith("=", after) and (
+        not at
+        or header[at - 1] == ";"
+        or (header[at - 1] == " " and (at == 1 or header[at - 2] == ";"))
+    ):
+        end = header.find(";", after)
+        return (header[after + 1 : end] if end >= 0 else header[after + 1 :]).strip()
+    n = len(header)
     while at >= 0:
         after = at + len(name)
         # Indexes, not slices: slicing the text before each match made this quadratic. A name

@@ -621,3 +621,47 @@ def test_an_empty_secret_is_refused_at_construction(secrets: Any) -> None:
 def test_secrets_none_accepts_plain_ids_on_purpose() -> None:
     assert express(None).read_cookie("abc", 0) == SessionRef("abc", "sess:abc")
     assert express(["k"]).read_cookie("abc", 0) == Failure.unsigned("connect.sid")
+
+
+def _general_read(fmt: Any, value: str) -> SessionRef | Failure:
+    """What `read_cookie` answered before its one-secret fast path: the `_unsign` loop."""
+    from sessio.core.formats.express import _unsign
+
+    if "%" in value:
+        value = decode_uri_component(value) or value
+    if not value.startswith("s:"):
+        return Failure.unsigned(fmt.key)
+    if "." not in value:
+        return Failure.malformed(fmt.key, "a signed value without a signature")
+    if not value.isascii() and re.search("[\ud800-\udfff]", value):
+        return Failure.malformed(fmt.key, "it is not encodable text")
+    verified = _unsign(value[2:], fmt._keyed)
+    if verified is None:
+        return Failure.bad_signature(fmt.key, len(fmt.secrets))
+    return SessionRef(verified[0], fmt.store_key(verified[0]), verified[1])
+
+
+signed_or_forged = st.builds(
+    lambda sid, key, cut, extra, encode: (
+        lambda signed: quote(signed, safe="") if encode else signed
+    )(("s:" + sign(sid, key))[: len("s:" + sign(sid, key)) - cut] + extra),
+    sids,
+    secret,
+    st.integers(0, 3),
+    st.sampled_from(["", "A", "=", ".", "%2F", "é", "\x00"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=400)
+@given(st.one_of(signed_or_forged, st.text(max_size=80)), secret, st.booleans())
+def test_the_one_secret_fast_path_answers_as_the_general_path(
+    value: str, key: str | bytes, signed_by_key: bool
+) -> None:
+    # The fast path (one secret, ASCII) must give the very verdict of the general one.
+    fmt = express(secrets=[key])
+    if signed_by_key:
+        value = quote("s:" + sign(value, key), safe="")
+    assert fmt.read_cookie(value, 0) == _general_read(fmt, value)
+    two = express(secrets=[key, b"another"])
+    assert two.read_cookie(value, 0) == _general_read(two, value)

@@ -61,3 +61,10 @@ def test_inflate_stops_at_the_cap() -> None:
     assert inflate(zlib.compress(bytes(MAX_DECOMPRESSED))) == bytes(MAX_DECOMPRESSED)
     assert inflate(zlib.compress(bytes(MAX_DECOMPRESSED + 1))) is None
     assert inflate(b"not zlib") is None
+
+
+@given(st.binary(max_size=200), st.binary(max_size=300), st.sampled_from(["sha1", "sha256"]))
+def test_hmac_digest_with_prepared_keys_is_hmac(key: bytes, message: bytes, name: str) -> None:
+    # Keys are prepared once and kept (an LRU): the second call must answer as the first.
+    expected = hmac.new(key, message, getattr(hashlib, name)).digest()
+    assert hmac_digest(key, message, name) == expected == hmac_digest(key, message, name)

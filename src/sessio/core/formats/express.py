@@ -18,14 +18,14 @@ Facts, from the modules' own code:
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import math
 import re
 import string
+from binascii import b2a_base64
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from hmac import compare_digest
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +40,7 @@ from sessio.core.signers._primitives import (
     b64encode_std_nopad,
     b64encode_url_nopad,
     hmac_digest,
+    hmac_sha256_states,
     hmac_sha256_with,
     to_bytes,
 )
@@ -58,8 +59,14 @@ def decode_uri_component(value: str) -> str | None:
     # The escapes express-session writes into a signed cookie. Each match starts at a "%"
     # of the input and none yields a "%", so replacing them one after another decodes each
     # escape exactly once, as decodeURIComponent does; anything left goes the long way.
-    common = value.replace("%3A", ":").replace("%2F", "/").replace("%2B", "+")
-    common = common.replace("%3D", "=")
+    # A replace costs a method call even when it finds nothing; "%" in ... does not.
+    common = value.replace("%3A", ":")
+    if "%" in common:
+        common = common.replace("%2F", "/")
+        if "%" in common:
+            common = common.replace("%2B", "+")
+            if "%" in common:
+                common = common.replace("%3D", "=")
     if "%" not in common:
         return common
     # Percent-escapes are UTF-8 bytes; raw characters encode to whole UTF-8 sequences, so
@@ -97,6 +104,11 @@ def _hmacs(secrets: Sequence[str | bytes]) -> tuple[Callable[[bytes], bytes], ..
     return tuple(hmac_sha256_with(to_bytes(secret)) for secret in secrets)
 
 
+# A SHA-256 digest is 32 bytes: 44 base64 characters, the last one the "=" that
+# cookie-signature strips.
+_SIGNATURE_LENGTH = 43
+
+
 def _unsign(signed: str, keyed: Sequence[Callable[[bytes], bytes]]) -> tuple[str, int] | None:
     dot = signed.rfind(".")
     if dot < 0:
@@ -104,11 +116,15 @@ def _unsign(signed: str, keyed: Sequence[Callable[[bytes], bytes]]) -> tuple[str
     value = signed[:dot]
     message = value.encode("utf-8")
     given = signed[dot + 1 :].encode("utf-8", "replace")
+    if len(keyed) == 1:
+        # One secret, the usual case: no loop to set up on every handshake.
+        expected = b2a_base64(keyed[0](message), newline=False)[:_SIGNATURE_LENGTH]
+        return (value, 0) if compare_digest(expected, given) else None
     found: tuple[str, int] | None = None
     for index, mac in enumerate(keyed):
-        expected = base64.b64encode(mac(message)).rstrip(b"=")
+        expected = b2a_base64(mac(message), newline=False)[:_SIGNATURE_LENGTH]
         # Every secret is tried, so the time taken does not say which one matched.
-        if hmac.compare_digest(expected, given) and found is None:
+        if compare_digest(expected, given) and found is None:
             found = (value, index)
     return found
 
@@ -161,9 +177,30 @@ class ExpressFormat(StoreFormat):
     name: str = field(default="express", init=False)
     _keyed: tuple[Callable[[bytes], bytes], ...] = field(init=False, repr=False, eq=False)
 
+    # The two refusals a handshake meets most, made once: failures are immutable values, and
+    # building one (its message included) costs as much as the rest of a refusal.
+    _unsigned: Failure = field(init=False, repr=False, eq=False)
+    _bad_signature: Failure = field(init=False, repr=False, eq=False)
+    # With one secret: its HMAC's two prepared SHA-256 states, for `read_cookie`'s fast path.
+    _one_secret: tuple[Any, Any] | None = field(init=False, repr=False, eq=False)
+
     @_keyed.default
     def _key_secrets(self) -> tuple[Callable[[bytes], bytes], ...]:
         return _hmacs(self.secrets)
+
+    @_one_secret.default
+    def _one_secret_states(self) -> tuple[Any, Any] | None:
+        if len(self.secrets) != 1:
+            return None
+        return hmac_sha256_states(to_bytes(self.secrets[0]))
+
+    @_unsigned.default
+    def _unsigned_failure(self) -> Failure:
+        return Failure.unsigned(self.key)
+
+    @_bad_signature.default
+    def _bad_signature_failure(self) -> Failure:
+        return Failure.bad_signature(self.key, len(self.secrets))
 
     @property
     def touches_on_save(self) -> bool:
@@ -174,23 +211,44 @@ class ExpressFormat(StoreFormat):
         """Verify ``s:<sid>.<sig>`` against every secret (or a plain session id without secrets)."""
         if "%" in value:
             value = decode_uri_component(value) or value
-        if not self.secrets:
+        if not self._keyed:
             if not value:
                 return Failure.malformed(self.key, "the value is empty")
             return SessionRef(value, self.store_key(value))
         if not value.startswith("s:"):
-            return Failure.unsigned(self.key)
-        if "." not in value:
+            return self._unsigned
+        dot = value.rfind(".")
+        if dot < 0:
             return Failure.malformed(self.key, "a signed value without a signature")
+        if self._one_secret is not None and value.isascii():
+            # What every cookie express-session sets takes: one secret, ASCII text. `_unsign`
+            # and its HMAC inline, the bytes cut from one encoding (ASCII: the same bytes as
+            # encoding each part, "replace" never replacing anything). Every call saved here
+            # is saved on every handshake; tests/core/formats/test_express.py checks this
+            # path against `_unsign` itself.
+            raw = value.encode()
+            inner_start, outer_start = self._one_secret
+            inner = inner_start.copy()
+            inner.update(raw[2:dot])
+            outer = outer_start.copy()
+            outer.update(inner.digest())
+            # b2a_base64 ends with "=\n" here; the slice drops both (a keyword would cost more).
+            expected = b2a_base64(outer.digest())[:_SIGNATURE_LENGTH]
+            if not compare_digest(expected, raw[dot + 1 :]):
+                return self._bad_signature
+            session_id = value[2:dot]
+            # `store_key`, inline.
+            return SessionRef(session_id, self.prefix + session_id, 0)
         if not value.isascii() and _SURROGATE.search(value):
             # A lone surrogate cannot be hashed as UTF-8 (Node hashes U+FFFD in its place);
             # uid-safe never mints one, so no cookie express-session signed holds one.
             return Failure.malformed(self.key, "it is not encodable text")
         verified = _unsign(value[2:], self._keyed)
         if verified is None:
-            return Failure.bad_signature(self.key, len(self.secrets))
+            return self._bad_signature
         session_id, index = verified
-        return SessionRef(session_id, self.store_key(session_id), index)
+        # `store_key`, inline: this runs on every handshake.
+        return SessionRef(session_id, self.prefix + session_id, index)
 
     def store_key(self, session_id: str) -> str:
         """``sess:`` + session_id, as connect-redis keys it."""
