@@ -82,6 +82,13 @@ def roundtrip(fmt: StoreFormat, raw: bytes, now: float, flags: int) -> Any:
         if _json_safe(first.data):
             expect(same(second.data, first.data), f"{fmt.name}:roundtrip-data")
         again = fmt.encode(second, now)
+        # Through JSON, data JSON cannot hold (NaN or non-str keys, which two keys may turn
+        # into one) is normalised by the first encoding: stable from then on, not before.
+        lossy = getattr(fmt, "serializer", None) == "json" and not _json_safe(first.data)
+        if lossy and isinstance(again, Encoded):
+            third = fmt.decode(again.value, now)
+            expect(isinstance(third, StoredSession), f"{fmt.name}:reencoded-unreadable")
+            encoded = fmt.encode(third, now) if isinstance(third, StoredSession) else encoded
         expect(
             isinstance(again, Encoded) and again.value == encoded.value,
             f"{fmt.name}:encode-unstable",
