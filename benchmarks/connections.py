@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,11 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
         if kind == "rooms":
             store = WithoutIndex(store)
         users: dict[str, Any] = {"user_key": "user"} if kind in ("users", "rooms") else {}
+        if kind == "late":
+            # sessio as before issue 11: the store read starts at the socket.io CONNECT.
+            import sessio.aio._sockets
+
+            sessio.aio._sockets.install_early_reads = lambda owner, server: None  # type: ignore[assignment]
         sessions = AsyncSessionSockets(sio, store, formats.express(secrets=[SECRET]), **users)
 
         @sessions.on("connect")
@@ -262,24 +268,66 @@ def measure_instructions(
     }
 
 
+async def run_proxy(target: int, delay: float) -> None:
+    """Forward a free port to `target` with `delay` seconds each way, until killed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from latency_proxy import LatencyProxy
+
+    proxy = LatencyProxy(target, delay)
+    print(f"READY {await proxy.start()}", flush=True)
+    await asyncio.Event().wait()
+
+
+@contextlib.contextmanager
+def slow_link(redis_url: str, delay_ms: float) -> Iterator[str]:
+    """A Redis URL that reaches `redis_url`'s server through a `delay_ms` link each way."""
+    target = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    command = [sys.executable, __file__, "--proxy", str(target), "--redis-delay", str(delay_ms)]
+    proxy = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proxy.stdout is not None
+        ready, port = proxy.stdout.readline().split()
+        assert ready == "READY"
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proxy.kill()
+        proxy.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms"])
+    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms", "late"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=200)
     parser.add_argument(
-        "--pair", choices=["bare,sessio", "sessio,users", "sessio,rooms"], default="bare,sessio"
+        "--pair",
+        choices=["bare,sessio", "sessio,users", "sessio,rooms", "late,sessio", "bare,late"],
+        default="bare,sessio",
     )
+    parser.add_argument(
+        "--redis-delay",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="with --store redis: the servers reach Redis through a link holding each chunk "
+        "MS milliseconds each way (a proxy in its own process)",
+    )
+    parser.add_argument("--proxy", type=int, metavar="TARGET", help=argparse.SUPPRESS)
     parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.redis)
         return 0
+    if args.proxy:
+        asyncio.run(run_proxy(args.proxy, args.redis_delay / 1000))
+        return 0
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(private_redis()) if args.store == "redis" else None
+        if redis_url is not None and args.redis_delay > 0:
+            redis_url = stack.enter_context(slow_link(redis_url, args.redis_delay))
         base, other = args.pair.split(",")
         if args.instructions:
             report = measure_instructions(args.instructions, redis_url, (base, other))

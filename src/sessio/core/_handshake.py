@@ -87,7 +87,10 @@ def decode_stored(
         stored = fmt.decode(raw, now)
     except Exception as error:  # corrupt bytes must not crash the server
         return Failure.corrupt(f"the {fmt.name} decoder failed ({type(error).__name__})")
-    if isinstance(stored, StoredSession) and (
+    if not isinstance(stored, StoredSession):
+        return stored
+    bound = fmt.nesting_bound(raw)
+    if (bound is None or bound > MAX_NESTING) and (
         nested_too_deep(stored.data) or nested_too_deep(stored.meta)
     ):
         return Failure.corrupt(f"it nests more than {MAX_NESTING} levels deep")

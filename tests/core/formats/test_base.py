@@ -41,6 +41,7 @@ FORMATS: dict[str, Format] = {**COOKIE_FORMATS, **STORE_FORMATS}
 #: What only a store format has: what the write plans and `load` call.
 STORE_ONLY = {
     "store_key",
+    "nesting_bound",
     "decode",
     "encode",
     "fresh",

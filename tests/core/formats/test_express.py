@@ -665,3 +665,48 @@ def test_the_one_secret_fast_path_answers_as_the_general_path(
     assert fmt.read_cookie(value, 0) == _general_read(fmt, value)
     two = express(secrets=[key, b"another"])
     assert two.read_cookie(value, 0) == _general_read(two, value)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+@given(st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=4))
+def test_the_nesting_bound_is_never_below_the_depth(document: dict[str, Any]) -> None:
+    raw = json.dumps(document).encode()
+    decoded = express(["s"]).decode(raw, 0)
+    assert isinstance(decoded, StoredSession)
+    bound = express(["s"]).nesting_bound(raw)
+    assert bound is not None and bound >= _depth(decoded.data) and bound >= _depth(decoded.meta)
+
+
+@given(st.binary(max_size=40))
+def test_decode_reads_any_bytes_as_json_loads_does(tail: bytes) -> None:
+    fmt = express(["s"])
+    for raw in (b"{" + tail, tail):
+        decoded = fmt.decode(raw, 0)
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError):
+            assert isinstance(decoded, Failure) and decoded.code == "corrupt-session"
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("cookie", {}), dict):
+            assert isinstance(decoded, Failure)
+            continue
+        cookie = document.pop("cookie", None)
+        assert isinstance(decoded, StoredSession)
+        assert same(decoded.data, document)
+        assert same(decoded.meta, {} if cookie is None else {"cookie": cookie})

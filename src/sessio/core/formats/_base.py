@@ -82,6 +82,15 @@ class StoreFormat(abc.ABC):
         """The store key of session `session_id`."""
         return session_id
 
+    def nesting_bound(self, raw: bytes) -> int | None:
+        """At most how deep what `decode` makes of `raw` can nest (None: no cheap bound).
+
+        A format whose bytes spell every container with a character of its own (JSON text)
+        answers how many such characters there are, and `decode_stored` then skips walking
+        the session for depth when that is within the limit.
+        """
+        return None
+
     @abc.abstractmethod
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """Store bytes to a session; a ``corrupt-session`` or ``expired`` failure otherwise."""

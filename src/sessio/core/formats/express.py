@@ -49,6 +49,8 @@ __all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
 
 _HEX_BYTE = {a + b: bytes((int(a + b, 16),)) for a in string.hexdigits for b in string.hexdigits}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What `json.loads` uses for text, called without its per-call checks.
+_JSON = json.JSONDecoder()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -254,10 +256,18 @@ class ExpressFormat(StoreFormat):
         """``sess:`` + session_id, as connect-redis keys it."""
         return self.prefix + session_id
 
+    def nesting_bound(self, raw: bytes) -> int | None:
+        """JSON text: every array and object opens with a bracket of its own."""
+        return raw.count(b"[") + raw.count(b"{")
+
     def decode(self, raw: bytes, now: float) -> StoredSession | Failure:
         """The JSON session; its ``cookie`` object goes to `meta`."""
         try:
-            document = json.loads(raw)
+            if raw[:1] == b"{" and raw[1:2] not in (b"", b"\x00"):
+                # UTF-8, as `json.loads` would detect it for such bytes; its decoder direct.
+                document = _JSON.decode(raw.decode("utf-8", "surrogatepass"))
+            else:
+                document = json.loads(raw)
         except (ValueError, RecursionError) as error:
             return Failure.corrupt(f"not JSON ({type(error).__name__})")
         if not isinstance(document, dict):
