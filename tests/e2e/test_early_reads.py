@@ -50,6 +50,8 @@ class Reads:
 
 
 class GatedSyncStore(sessio_sync.MemoryStore):
+    reads_wait = True  # they do: at the gate
+
     def __init__(self) -> None:
         super().__init__()
         self.reads = Reads()
@@ -63,6 +65,8 @@ class GatedSyncStore(sessio_sync.MemoryStore):
 
 
 class GatedAsyncStore(sessio_aio.MemoryStore):
+    reads_wait = True
+
     def __init__(self) -> None:
         super().__init__()
         self.reads = Reads()
@@ -168,3 +172,16 @@ def test_a_connect_long_after_its_handshake_reads_afresh(
             assert store.reads.done == 2  # the handshake's, unused, and the connect's own
         finally:
             client.disconnect()
+
+
+def test_a_store_whose_reads_do_not_wait_is_read_at_the_connect(shell: str) -> None:
+    store = sessio_sync.MemoryStore() if shell == "sync" else sessio_aio.MemoryStore()
+    node = Node(shell, store)
+    with serve(node):
+        minted = node.call(node.sessions.create, {"user": "ann"})
+        url = handshake_only(node.url, minted.cookie)
+        server: Any = node.sio
+        environ = server.environ.get(url.rsplit("sid=", 1)[1])  # by engine.io sid
+        assert environ is not None
+        assert not [key for key in environ if str(key).startswith("sessio.early")]
+        assert requests.post(url, data="1", timeout=TIMEOUT).ok

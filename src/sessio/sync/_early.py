@@ -8,11 +8,12 @@ store read started at the first step is done, or nearly, by the second: the conn
 waits a whole store round trip.
 
 The read is the one the connect would make (`open_verdict` of the cookie's verdict), started
-only for a cookie that verifies and names a stored session, and used at most once, by the first
-namespace that connects, within `FRESH_FOR` of the handshake (later ones read afresh). It is
-kept in the handshake's environ, which python-socketio drops with the connection: a handshake
-that never becomes a connection leaves nothing behind. Whether it is still good when the
-connect takes it is decided there: the read carries the node's `stamp` from before it began
+only for a cookie that verifies and names a stored session in a store whose reads wait (any but
+one that says ``reads_wait = False``, as `MemoryStore` does), and used at most once, by the
+first namespace that connects, within `FRESH_FOR` of the handshake (later ones read afresh). It
+is kept in the handshake's environ, which python-socketio drops with the connection: a
+handshake that never becomes a connection leaves nothing behind. Whether it is still good when
+the connect takes it is decided there: the read carries the node's `stamp` from before it began
 (see `sessio.core._recent`).
 """
 
@@ -81,6 +82,8 @@ def begin(owner: SessionSockets, environ: MutableMapping[str, Any], key: str) ->
     """Start the read, if the handshake's cookie names a stored session."""
     if not owner._installed:
         return  # no namespace of sessio's yet: nobody would take it
+    if not getattr(owner.store, "reads_wait", True):
+        return  # an in-memory store: nothing to hide
     liveness = owner._liveness
     verdict = resolve(environ.get("HTTP_COOKIE"), owner.fmt, owner.clock())
     if not isinstance(verdict, SessionRef):

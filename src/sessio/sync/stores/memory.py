@@ -19,6 +19,10 @@ class MemoryStore:
     `clock` (Unix seconds) decides expiry; tests pass a controllable one.
     """
 
+    #: A read here never waits: a connect gains nothing from starting it at the engine.io
+    #: handshake (`sessio.sync._early`), and the head start would only cost.
+    reads_wait = False
+
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.table = MemoryTable(clock)
         # Users' session indexes and presence (`UserIndex`), apart from the session values.
