@@ -102,6 +102,9 @@ class AiohttpCookieFormat(CookieFormat):
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
     name: str = field(default="aiohttp", init=False)
+    # One `Fernet` per key, made at the first decryption (cryptography is imported only
+    # then): building one per cookie cost more than the decryption itself.
+    _fernets: dict[str, tuple[Any, ...]] = field(init=False, factory=dict, eq=False, repr=False)
 
     def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
         """Decrypt (encrypted) and open the JSON document in the cookie."""
@@ -130,7 +133,8 @@ class AiohttpCookieFormat(CookieFormat):
         except ImportError:
             return Failure.malformed(
                 self.key,
-                "decrypting it needs the 'cryptography' package: pip install 'sessio[aiohttp]'",
+                "decrypting it needs the 'cryptography' package: pip install cryptography "
+                "(sessio's 'aiohttp' extra brings it)",
             )
         try:
             raw = base64.urlsafe_b64decode(token.encode("utf-8"))
@@ -138,8 +142,12 @@ class AiohttpCookieFormat(CookieFormat):
             raw = b""
         if len(raw) < 9 or raw[0] != 0x80:
             return Failure.malformed(self.key, "it is not a Fernet token")
-        for index, key in enumerate(self.fernet_keys):
-            fernet = Fernet(base64.urlsafe_b64encode(key))
+        fernets = self._fernets.get("keys")
+        if fernets is None:
+            # setdefault: two threads here at once keep one tuple between them.
+            made = tuple(Fernet(base64.urlsafe_b64encode(k)) for k in self.fernet_keys)
+            fernets = self._fernets.setdefault("keys", made)
+        for index, fernet in enumerate(fernets):
             try:
                 plaintext = fernet.decrypt(token)
             except (InvalidToken, ValueError, TypeError):
