@@ -19,6 +19,7 @@ from sessio.aio._early import take_early_read
 from sessio.aio._primitives import maybe_await
 from sessio.aio._session import AsyncSession
 from sessio.core import Failure
+from sessio.core._registry import Socket
 from sessio.metrics import ConnectOutcome
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ logger = logging.getLogger("sessio")
 # How many times a connect reads a session that a logout keeps making stale before it gives
 # up (each read starts after the logout that spoiled the one before: one is the rule).
 READS = 5
-
-Socket = tuple[str, str]
 
 
 def _code(opened: object) -> str | None:

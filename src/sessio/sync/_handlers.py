@@ -17,6 +17,7 @@ import socketio
 
 from sessio._hosting import owner_of
 from sessio.core import Failure
+from sessio.core._registry import Socket
 from sessio.metrics import ConnectOutcome
 from sessio.sync._early import take_early_read
 from sessio.sync._primitives import maybe_await
@@ -32,8 +33,6 @@ logger = logging.getLogger("sessio")
 # How many times a connect reads a session that a logout keeps making stale before it gives
 # up (each read starts after the logout that spoiled the one before: one is the rule).
 READS = 5
-
-Socket = tuple[str, str]
 
 
 def _code(opened: object) -> str | None:
