@@ -6,7 +6,8 @@ last one that did first). Shown here: a publisher and a subscriber on different 
 each other, for every pair of nodes; and an asyncio cluster client without ``pubsub()`` (as
 ``redis.asyncio.RedisCluster`` is before redis-py 8, imitated by hiding the method) still
 subscribes, through a client of the node's own, and moves to a live node when its node is
-killed.
+killed. And a subscription holds, missing nothing, while another master is down and the
+store's own reads there fail (each failure refreshes the client's view of the cluster).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from typing import Any
 
 import anyio
 import pytest
+import redis
 import redis.asyncio
 from cluster_support import TIMEOUT, async_cluster_client, sync_cluster_client
 
 from redis_cluster import ClusterNodeServer, LocalCluster
 from servers import wait_for
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.core._control import SUBSCRIBED
 from sessio.sync.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
@@ -221,3 +224,84 @@ async def listener_subscribed(cluster: LocalCluster, channel: str) -> None:
     with anyio.fail_after(TIMEOUT):
         while sorted(counts())[-1:] != [1] or sum(counts()) != 1:
             await asyncio.sleep(0.01)
+
+
+# A master down elsewhere: every command that reaches it fails, and the failing client
+# refreshes its view of the cluster. The subscription, on a live node, must not notice: a
+# refresh once marked every connection in the client's pools for reconnection, the pub/sub
+# one too, and a resubscribed connection had missed what was published meanwhile.
+READS_WHILE_DOWN = 4
+
+
+def key_on(cluster: LocalCluster, node: ClusterNodeServer) -> str:
+    """A key whose slot `node` serves."""
+    return next(key for key in (f"k{n}" for n in itertools.count()) if cluster.owner(key) is node)
+
+
+def test_sync_subscription_holds_while_a_master_elsewhere_is_down(
+    redis_cluster: LocalCluster, channel: str
+) -> None:
+    cluster = redis_cluster
+    home, victim = cluster.nodes[0], cluster.nodes[1]
+    with sync_cluster_client(cluster) as client, sync_cluster_client(cluster) as publisher:
+        store, pub_store = RedisStore(client), RedisStore(publisher)
+        store._control_node = home.address
+        items: queue.Queue[bytes] = queue.Queue()  # messages, and SUBSCRIBED (b"") each time
+        stop = threading.Event()
+
+        def follow_all() -> None:
+            for item in store.subscribe(channel):
+                if item is not None:
+                    items.put(item)
+                if stop.is_set():
+                    return
+
+        follower = threading.Thread(target=follow_all, daemon=True)
+        follower.start()
+        try:
+            assert items.get(timeout=TIMEOUT) == SUBSCRIBED
+            cluster.kill(victim)
+            for n in range(READS_WHILE_DOWN):
+                with pytest.raises(redis.RedisError):
+                    store.get(key_on(cluster, victim))
+                pub_store.publish(channel, f"{n}".encode())
+                # Nothing in between: no second SUBSCRIBED, no message lost.
+                assert items.get(timeout=TIMEOUT) == f"{n}".encode()
+        finally:
+            stop.set()
+            follower.join(TIMEOUT)
+        assert not follower.is_alive()
+
+
+async def test_async_subscription_holds_while_a_master_elsewhere_is_down(
+    redis_cluster: LocalCluster, channel: str
+) -> None:
+    cluster = redis_cluster
+    home, victim = cluster.nodes[0], cluster.nodes[1]
+    client, publisher = async_cluster_client(cluster), async_cluster_client(cluster)
+    store, pub_store = AsyncRedisStore(client), AsyncRedisStore(publisher)
+    store._control_node = home.address
+    items: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def follow_all() -> None:
+        async for item in store.subscribe(channel):
+            if item is not None:
+                items.put_nowait(item)
+
+    task = asyncio.create_task(follow_all())
+    try:
+        with anyio.fail_after(TIMEOUT):
+            assert await items.get() == SUBSCRIBED
+        await asyncio.to_thread(cluster.kill, victim)
+        for n in range(READS_WHILE_DOWN):
+            with pytest.raises(redis.RedisError):
+                await store.get(key_on(cluster, victim))
+            await pub_store.publish(channel, f"{n}".encode())
+            with anyio.fail_after(TIMEOUT):
+                assert await items.get() == f"{n}".encode()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.aclose()
+        await publisher.aclose()

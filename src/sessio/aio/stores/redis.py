@@ -221,22 +221,29 @@ class RedisStore:
 
 
 def _pubsub(client: Any, node: Any) -> Any:
-    """A pub/sub connection of `client`'s, on cluster node `node` (None: not a cluster)."""
-    # Typed loosely: redis-py leaves the cluster client's pubsub() unannotated.
+    """A pub/sub connection for `client`, on cluster node `node` (None: not a cluster)."""
     if node is None:
         return client.pubsub()
-    if not hasattr(client, "pubsub"):  # unasync: drop
-        return _node_pubsub(node)  # unasync: drop
-    return client.pubsub(node=node)
+    # On a cluster, in a pool of its own: each topology refresh (any command that finds a
+    # master down starts one) marks every connection in the cluster client's pools to be
+    # reconnected, and a pub/sub connection that reconnects misses what is published
+    # meanwhile. With a master down, that was every second: messages for live sessions lost.
+    cls, kwargs = _connection_settings(node)
+    pool = redis.asyncio.ConnectionPool(connection_class=cls, **kwargs)
+    own: Any = redis.asyncio.Redis(connection_pool=pool)  # redis's pubsub() is unannotated
+    return own.pubsub()
 
 
-def _node_pubsub(node: Any) -> Any:  # unasync: drop
-    # redis-py < 8's asyncio cluster client has no pubsub(): a client of  # unasync: drop
-    # the node's own, with the cluster client's connection settings.  # unasync: drop
-    cls, kwargs = node.connection_class, node.connection_kwargs  # unasync: drop
-    pool = redis.asyncio.ConnectionPool(connection_class=cls, **kwargs)  # unasync: drop
-    client = redis.asyncio.Redis(connection_pool=pool)  # unasync: drop
-    return client.pubsub()  # unasync: drop
+def _connection_settings(node: Any) -> tuple[Any, dict[str, Any]]:
+    """The connection class and settings the cluster client uses for `node`."""
+    # Typed loosely: redis-py leaves its cluster nodes unannotated. redis.asyncio's node
+    # keeps the settings itself; redis's, in its own client's pool.
+    if hasattr(node, "connection_kwargs"):
+        return node.connection_class, dict(node.connection_kwargs)
+    if node.redis_connection is None:
+        raise redis.ConnectionError(f"the Redis Cluster client has no connection to {node.name}")
+    pool = node.redis_connection.connection_pool
+    return pool.connection_class, dict(pool.connection_kwargs)
 
 
 def _decodes_responses(client: object) -> bool:
