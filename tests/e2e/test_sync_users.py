@@ -84,9 +84,9 @@ class App:
 
 
 @contextlib.contextmanager
-def serve(user_key: Any = "uid") -> Iterator[App]:
+def serve(user_key: Any = "uid", store: MemoryStore | None = None) -> Iterator[App]:
     """An `App` served on a free port for the block."""
-    app = App(MemoryStore(), user_key)
+    app = App(MemoryStore() if store is None else store, user_key)
     with serve_app(app.sio, app.store, FMT) as url:
         app.url = url
         yield app
@@ -138,9 +138,9 @@ def tabs(app: App) -> Any:
 
 
 @contextlib.contextmanager
-def served(user_key: Any = "uid") -> Any:
+def served(user_key: Any = "uid", store: MemoryStore | None = None) -> Any:
     """``(app, open_tab)``: `serve` and `tabs` together."""
-    with serve(user_key) as app, tabs(app) as open_tab:
+    with serve(user_key, store) as app, tabs(app) as open_tab:
         yield app, open_tab
 
 
@@ -274,6 +274,45 @@ def test_revoke_user_leaves_a_session_that_changed_hands_and_cleans_the_index() 
         assert store.get(FMT.store_key(handed_over.session_id)) is not None
         assert store.live_members(user_index_key("ann")) == []
         assert revoke_user(store, FMT, "nobody-at-all", user_key="uid") == 0
+
+
+class PartlyDown(MemoryStore):
+    """A `MemoryStore` whose reads of the keys in `down` fail, as a cluster master's would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        if key in self.down:
+            raise ConnectionError("that master is down")
+        return super().get(key)
+
+
+def test_revoke_user_goes_on_past_a_session_it_cannot_reach() -> None:
+    store = PartlyDown()
+    with served(store=store) as (app, open_tab):
+        sessions = [app.sessions.create({"uid": "ann"}) for _ in range(3)]
+        for minted in sessions:
+            assert register_session(store, FMT, minted.session_id, "ann") is None
+        tab = open_tab(cookie=sessions[0].cookie)
+        unreachable = sessions[1]
+        store.down.add(FMT.store_key(unreachable.session_id))
+
+        failed = call_on_server(app.url, app.sessions.revoke_user, "ann")
+        assert isinstance(failed, Failure)
+        assert failed.code == "store-unavailable"
+        # The others are gone all the same, and so are their sockets; the one it could not
+        # reach stays listed...
+        tab.events.wait("dropped")
+        for minted in (sessions[0], sessions[2]):
+            assert store.get(FMT.store_key(minted.session_id)) is None
+        assert store.live_members(user_index_key("ann")) == [unreachable.session_id]
+        # ...and the next revoke, with the store back, finishes the job.
+        store.down.clear()
+        assert revoke_user(store, FMT, "ann", user_key="uid") == 1
+        assert store.get(FMT.store_key(unreachable.session_id)) is None
+        assert store.live_members(user_index_key("ann")) == []
 
 
 @pytest.mark.parametrize("value", HOSTILE_USERS, ids=lambda value: type(value).__name__)

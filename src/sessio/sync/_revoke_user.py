@@ -114,12 +114,14 @@ def revoke_user(
     is destroyed, so they go at once) and in each destroyed session's room (told after it
     is destroyed); their disconnect handlers get `reason`. Without a channel (`MemoryStore`,
     `DjangoStore`) only the sessions go; servers drop their sockets when they revalidate.
-    Returns how many sessions were destroyed, or the `Failure` that stopped it.
+    Returns how many sessions were destroyed, or the first `Failure` met: a session or a
+    publish that fails does not stop the rest, and a session it could not reach stays in the
+    index for the next call.
     """
-    destroyed = revoke_sessions(
+    destroyed, failed = revoke_sessions(
         store, fmt, user_id, user_key=user_key, index=index, reason=reason, clock=clock
     )
-    return destroyed if isinstance(destroyed, Failure) else len(destroyed)
+    return len(destroyed) if failed is None else failed
 
 
 def revoke_sessions(
@@ -131,46 +133,64 @@ def revoke_sessions(
     index: UserIndex | None,
     reason: str,
     clock: Callable[[], float],
-) -> list[str] | Failure:
-    """`revoke_user`, answering with the ids of the sessions it destroyed."""
+) -> tuple[list[str], Failure | None]:
+    """`revoke_user`: the ids of the sessions it destroyed, and the first failure met (even
+    with one, some sessions may have been destroyed)."""
     key = _user_key(fmt, user_key)
     found = as_user_id(user_id)
     if isinstance(found, Failure):
-        return found
+        return [], found
     where = _index_of(store, index)
     if isinstance(where, Failure):
-        return where
+        return [], where
     channel = store if isinstance(store, ControlChannel) else None
+    # Sign-out goes as far as the store lets it: a session it cannot reach (its cluster
+    # master down) or a publish that fails does not spare the others. The first failure is
+    # the answer; what was not settled stays listed, for the next revoke.
+    failed: Failure | None = None
+    if channel is not None:
+        # The user's room first: every socket signed in as them goes now, not after the
+        # two round trips per session that destroying takes (20 for 10 sessions: that
+        # was most of the time until the last socket was gone).
+        failed = _publish(channel, user_room(found), reason)
     try:
-        if channel is not None:
-            # The user's room first: every socket signed in as them goes now, not after the
-            # two round trips per session that destroying takes (20 for 10 sessions: that
-            # was most of the time until the last socket was gone).
-            _publish(channel, user_room(found), reason)
         listed = where.live_members(user_index_key(found))
-        destroyed: list[str] = []
-        settled: list[str] = []
-        for session_id in listed:
+    except Exception as error:
+        return [], failed or store_failed(error, "revoke_user")
+    destroyed: list[str] = []
+    settled: list[str] = []
+    for session_id in listed:
+        try:
             owner = _destroy_if_theirs(store, fmt, key, found, session_id, clock)
-            if owner == "theirs":
-                destroyed.append(session_id)
-            if owner is not None:
-                settled.append(session_id)
-        if channel is not None:
-            # Then each destroyed session's room, once it is destroyed: a socket that opened
-            # it meanwhile (or whose copy predates the login) goes too, and cannot come back.
-            for session_id in destroyed:
-                _publish(channel, session_room(session_id), reason)
-        if settled:
-            # Only what was settled here: a session registered meanwhile stays listed.
+        except Exception as error:
+            failed = failed or store_failed(error, "revoke_user")
+            continue
+        if owner == "theirs":
+            destroyed.append(session_id)
+        if owner is not None:
+            settled.append(session_id)
+    if channel is not None:
+        # Then each destroyed session's room, once it is destroyed: a socket that opened
+        # it meanwhile (or whose copy predates the login) goes too, and cannot come back.
+        for session_id in destroyed:
+            missed = _publish(channel, session_room(session_id), reason)
+            failed = failed or missed
+    if settled:
+        # Only what was settled here: a session registered meanwhile stays listed.
+        try:
             where.update_members(user_index_key(found), {}, settled)
+        except Exception as error:
+            failed = failed or store_failed(error, "revoke_user")
+    return destroyed, failed
+
+
+def _publish(channel: ControlChannel, room: str, reason: str) -> Failure | None:
+    """Tell every node to drop the sockets in `room`; the failure, if the channel failed."""
+    try:
+        channel.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
     except Exception as error:
         return store_failed(error, "revoke_user")
-    return destroyed
-
-
-def _publish(channel: ControlChannel, room: str, reason: str) -> None:
-    channel.publish(CONTROL_CHANNEL, encode_control(Disconnect(room, reason)))
+    return None
 
 
 def revoked_rooms(user_id: str, destroyed: list[str]) -> list[str]:

@@ -116,7 +116,7 @@ class UserSockets:
         if not isinstance(self.fmt, StoreFormat):
             self.disconnect_user(user_id, reason)
             return 0
-        destroyed = revoke_sessions(
+        destroyed, failed = revoke_sessions(
             self.store,
             self.fmt,
             user_id,
@@ -125,10 +125,12 @@ class UserSockets:
             reason=reason,
             clock=self._users.clock,
         )
-        if isinstance(destroyed, Failure):
-            return destroyed
+        # A store that failed part of the way: what was destroyed is gone all the same, and
+        # this node's sockets of the user go (other nodes were told, if the channel worked).
+        if failed is not None and failed.code != "store-unavailable":
+            return failed
         found = as_user_id(user_id)
         assert isinstance(found, str)  # revoke_sessions refused anything else
         for room in revoked_rooms(found, destroyed):
             self._liveness.disconnect_local(room, reason)
-        return len(destroyed)
+        return len(destroyed) if failed is None else failed
