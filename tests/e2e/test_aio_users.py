@@ -210,6 +210,27 @@ async def test_a_save_or_reload_that_changes_the_user_moves_the_socket() -> None
         assert await tab.events.await_("hello", 3) == [("ann",), ("bob",), ("carol",)]
 
 
+async def test_a_rotation_that_logs_the_user_in_moves_the_socket_to_their_room() -> None:
+    async with served() as (app, open_tab):
+        anonymous = await app.sessions.create({"cart": 1})
+        tab = await open_tab(cookie=anonymous.cookie)
+        assert await tab.call("whoami") is None
+        # A login view (Django's login() cycles the key): a new id that names the user, and
+        # the socket follows it there.
+        logged_in = await app.sessions.create({"cart": 1, "uid": "ann"})
+        await call_on_server(
+            app.url, app.sessions.rotate, anonymous.session_id, logged_in.session_id
+        )
+        assert await tab.call("whoami") == "ann"
+        await emit(app, "ann", "hello", "ann")
+        assert await tab.events.await_("hello") == [("ann",)]
+        # And it follows the new session's saves: a change of user there moves it again.
+        assert await tab.call("set", "uid", "bob") == "bob"
+        await emit(app, "ann", "hello", "ann again")
+        await emit(app, "bob", "hello", "bob")
+        assert await tab.events.await_("hello", 2) == [("ann",), ("bob",)]
+
+
 async def test_disconnect_user_drops_that_users_sockets_only() -> None:
     async with served() as (app, open_tab):
         mine = [await open_tab({"uid": "ann"}) for _ in range(3)]

@@ -206,6 +206,25 @@ def test_a_save_or_reload_that_changes_the_user_moves_the_socket() -> None:
         assert tab.events.wait("hello", 3) == [("ann",), ("bob",), ("carol",)]
 
 
+def test_a_rotation_that_logs_the_user_in_moves_the_socket_to_their_room() -> None:
+    with served() as (app, open_tab):
+        anonymous = app.sessions.create({"cart": 1})
+        tab = open_tab(cookie=anonymous.cookie)
+        assert tab.call("whoami") is None
+        # A login view (Django's login() cycles the key): a new id that names the user, and
+        # the socket follows it there.
+        logged_in = app.sessions.create({"cart": 1, "uid": "ann"})
+        call_on_server(app.url, app.sessions.rotate, anonymous.session_id, logged_in.session_id)
+        assert tab.call("whoami") == "ann"
+        emit(app, "ann", "hello", "ann")
+        assert tab.events.wait("hello") == [("ann",)]
+        # And it follows the new session's saves: a change of user there moves it again.
+        assert tab.call("set", "uid", "bob") == "bob"
+        emit(app, "ann", "hello", "ann again")
+        emit(app, "bob", "hello", "bob")
+        assert tab.events.wait("hello", 2) == [("ann",), ("bob",)]
+
+
 def test_disconnect_user_drops_that_users_sockets_only() -> None:
     with served() as (app, open_tab):
         mine = [open_tab({"uid": "ann"}) for _ in range(3)]

@@ -4,9 +4,9 @@ Express's ``req.session.regenerate()``, Django's ``cycle_key()`` (in ``login()``
 Flask-Session's ``regenerate()`` give the browser a new session id. `rotate`, from the web
 worker that did it, publishes a `Rotate` on the control channel; every node that holds
 sockets of the old session reads the new one from the store, moves those sockets to it (the
-session their handlers get, the session room, the cookie a fresh load reads) and disconnects
-none of them. When the new session is not there, they are disconnected with the failure's
-code (``session-not-found``), as a revalidation would.
+session their handlers get, the session room, the user room with ``user_key``, the cookie a
+fresh load reads) and disconnects none of them. When the new session is not there, they are
+disconnected with the failure's code (``session-not-found``), as a revalidation would.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import socketio
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._session import open_verdict
 from sessio.aio._tickets import SOCKET_COOKIE
+from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core import Failure, Format, SessionRef, StoreFormat, unquote
 from sessio.core._control import (
@@ -73,12 +74,14 @@ class AsyncRotation:
         self,
         sio: socketio.AsyncServer,
         liveness: AsyncLiveness,
+        users: AsyncUsers,
         store: Store,
         fmt: Format,
         clock: Callable[[], float],
     ) -> None:
         self.sio = sio
         self.liveness = liveness
+        self.users = users
         self.store = store
         self.fmt = fmt
         self.clock = clock
@@ -119,3 +122,6 @@ class AsyncRotation:
             environ[SOCKET_COOKIE] = cookie
             await self.sio.enter_room(sid, new_room, namespace=namespace)
             await self.sio.leave_room(sid, old_room, namespace=namespace)
+            # A login rotates the id and names the user in the same step: the socket moves to
+            # that user's room (and presence, and index), and follows the new session's saves.
+            await self.users.join(key, opened)

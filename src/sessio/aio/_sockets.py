@@ -135,9 +135,11 @@ class AsyncSessionSockets(AsyncUserSockets):
         self._bound.metrics = self.metrics
         if self._control is not None:
             self._bound.control = self._control
-        self._moves = AsyncRotation(server, self._bound, self.store, self.fmt, self.clock)
-        self._bound.on_rotate = self._moves.on_message
         self._grouped = AsyncUsers.attach(self._bound, self.store, self.fmt, *self._user_options)
+        self._moves = AsyncRotation(
+            server, self._bound, self._grouped, self.store, self.fmt, self.clock
+        )
+        self._bound.on_rotate = self._moves.on_message
         install_all(self)
         install_early_reads(self, server)
 

@@ -5,9 +5,9 @@ Express's ``req.session.regenerate()``, Django's ``cycle_key()`` (in ``login()``
 Flask-Session's ``regenerate()`` give the browser a new session id. `rotate`, from the web
 worker that did it, publishes a `Rotate` on the control channel; every node that holds
 sockets of the old session reads the new one from the store, moves those sockets to it (the
-session their handlers get, the session room, the cookie a fresh load reads) and disconnects
-none of them. When the new session is not there, they are disconnected with the failure's
-code (``session-not-found``), as a revalidation would.
+session their handlers get, the session room, the user room with ``user_key``, the cookie a
+fresh load reads) and disconnects none of them. When the new session is not there, they are
+disconnected with the failure's code (``session-not-found``), as a revalidation would.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sessio.errors import error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._session import open_verdict
 from sessio.sync._tickets import SOCKET_COOKIE
+from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store
 
 __all__ = ["Rotation", "rotate"]
@@ -74,12 +75,14 @@ class Rotation:
         self,
         sio: socketio.Server,
         liveness: Liveness,
+        users: Users,
         store: Store,
         fmt: Format,
         clock: Callable[[], float],
     ) -> None:
         self.sio = sio
         self.liveness = liveness
+        self.users = users
         self.store = store
         self.fmt = fmt
         self.clock = clock
@@ -120,3 +123,6 @@ class Rotation:
             environ[SOCKET_COOKIE] = cookie
             self.sio.enter_room(sid, new_room, namespace=namespace)
             self.sio.leave_room(sid, old_room, namespace=namespace)
+            # A login rotates the id and names the user in the same step: the socket moves to
+            # that user's room (and presence, and index), and follows the new session's saves.
+            self.users.join(key, opened)
