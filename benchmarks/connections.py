@@ -11,8 +11,11 @@ medians. With ``--store redis`` sessio uses a RedisStore on a private redis-serv
 
 ``--pair`` picks the two servers: ``bare`` (python-socketio alone), ``sessio``, ``users``
 (sessio with ``user_key="user"``: every connect also joins the user's room, indexes the
-session under its user and counts the socket online) and ``rooms`` (``user_key`` over a store
-without a user index: the user's room only); the ratio is the second over the first.
+session under its user and counts the socket online), ``rooms`` (``user_key`` over a store
+without a user index: the user's room only), ``late`` (no read at the handshake) and
+``floor`` (python-socketio with only what any session bridge must do per connect: verify the
+cookie, read and decode the session, join its room; see `floor`); the ratio is the second
+over the first.
 
 Rates on a shared machine swing by tens of percent between rounds; each server's CPU time per
 connection (from /proc) is steadier, and with ``--instructions N`` each server runs under
@@ -94,6 +97,8 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
         async def ping(sid: str, data: Any) -> Any:
             return data
 
+    elif kind == "floor":
+        cookie = floor(sio, redis_url)
     else:
         store: Any
         if redis_url:
@@ -143,6 +148,70 @@ def serve(kind: str, port: int, redis_url: str | None) -> None:
     uvicorn.run(
         socketio.ASGIApp(sio), host="127.0.0.1", port=port, log_level="error", lifespan="off"
     )
+
+
+def floor(sio: socketio.AsyncServer, redis_url: str | None) -> str:
+    """The least any session bridge does per connect, on `sio`: find and verify the cookie,
+    read the session from the store, decode it, and put the socket in the session's room
+    (which ``emit_to_session`` and ``disconnect_session`` need); with sessio's own pieces, and
+    nothing else (no session object, no registry, no early read, no handler wrappers).
+    Returns the cookie to connect with."""
+    import time
+
+    from sessio import formats
+    from sessio.aio import MemoryStore
+    from sessio.core import SessionRef, decode_stored, resolve
+    from sessio.core._rooms import session_room
+
+    fmt = formats.express(secrets=[SECRET])
+    store: Any
+    if redis_url:
+        import redis.asyncio
+
+        from sessio.aio import RedisStore
+
+        store = RedisStore(redis.asyncio.Redis.from_url(redis_url))
+    else:
+        store = MemoryStore()
+    minted = asyncio.run(store_minted(store, fmt)) if not redis_url else sync_minted(redis_url)
+
+    @sio.on("connect")
+    async def connect(sid: str, environ: dict[str, Any]) -> bool:
+        now = time.time()
+        ref = resolve(environ.get("HTTP_COOKIE", ""), fmt, now)
+        if not isinstance(ref, SessionRef):
+            return False
+        raw = await store.get(ref.key)
+        if raw is None or not hasattr(decode_stored(ref, raw, fmt, now), "data"):
+            return False
+        await sio.enter_room(sid, session_room(ref.session_id))
+        return True
+
+    @sio.on("ping")
+    async def ping(sid: str, data: Any) -> Any:
+        return data
+
+    return minted
+
+
+async def store_minted(store: Any, fmt: Any) -> str:
+    """A session for `fmt` in `store`, as express-session would write it; its cookie."""
+    from sessio.testing import amint
+
+    return (await amint(store, fmt, {"user": "alice"})).cookie
+
+
+def sync_minted(redis_url: str) -> str:
+    """`store_minted` through a synchronous client (see `serve`: a redis.asyncio client
+    belongs to the loop it first ran on)."""
+    import redis as sync_redis
+
+    from sessio import formats
+    from sessio.sync import RedisStore as SyncRedisStore
+    from sessio.testing import mint
+
+    store = SyncRedisStore(sync_redis.Redis.from_url(redis_url))
+    return mint(store, formats.express(secrets=[SECRET]), {"user": "alice"}).cookie
 
 
 # -- client side ------------------------------------------------------------------------
@@ -296,7 +365,7 @@ def slow_link(redis_url: str, delay_ms: float) -> Iterator[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms", "late"])
+    parser.add_argument("--serve", choices=["bare", "sessio", "users", "rooms", "late", "floor"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
@@ -304,7 +373,15 @@ def main() -> int:
     parser.add_argument("--per-round", type=int, default=200)
     parser.add_argument(
         "--pair",
-        choices=["bare,sessio", "sessio,users", "sessio,rooms", "late,sessio", "bare,late"],
+        choices=[
+            "bare,sessio",
+            "sessio,users",
+            "sessio,rooms",
+            "late,sessio",
+            "bare,late",
+            "bare,floor",
+            "floor,sessio",
+        ],
         default="bare,sessio",
     )
     parser.add_argument(
