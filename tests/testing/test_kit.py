@@ -4,6 +4,7 @@ socket handlers as that user over a real socket.io server."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,41 @@ async def test_starlette_session_middleware_async_shell() -> None:
         async with AsyncSocketClient() as client:
             await client.connect(url, cookie=web, transports=["websocket"])
             assert await client.call("whoami") == "bob"
+
+
+@pytest.mark.anyio
+async def test_aiohttp_session_async_shell() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient as AiohttpClient
+    from aiohttp.test_utils import TestServer
+    from aiohttp_session import get_session, setup
+    from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+    fernet_key = os.urandom(32)  # aiohttp-session's secret_key: 32 raw bytes
+    app = web.Application()
+    setup(app, EncryptedCookieStorage(fernet_key))
+
+    async def login(request: web.Request) -> web.Response:
+        session = await get_session(request)
+        session["user"] = request.query["user"]
+        return web.json_response({"ok": True})
+
+    app.router.add_post("/login", login)
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    sio.attach(app)
+    fmt = formats.aiohttp("encrypted", fernet_key=fernet_key)
+    sessions = AsyncSessionSockets(sio, AsyncMemoryStore(), fmt)
+
+    @sessions.on("whoami")
+    async def whoami(sid: str, session: AsyncSession | None) -> Any:
+        return None if session is None else session.get("user")
+
+    async with AiohttpClient(TestServer(app)) as web_client:
+        await web_client.post("/login?user=frank")
+        async with AsyncSocketClient() as client:
+            url = str(web_client.make_url("/"))
+            await client.connect(url, cookie=web_client, transports=["websocket"])
+            assert await client.call("whoami") == "frank"
 
 
 def express_app(require_session: bool) -> tuple[socketio.WSGIApp, SessionSockets]:
