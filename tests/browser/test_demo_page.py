@@ -9,6 +9,7 @@ reaches the socket through a ticket fetched before each (re)connect, and never b
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import subprocess
@@ -139,6 +140,18 @@ def demo_cross_site() -> Iterator[tuple[str, str]]:
         process.wait(timeout=30)
 
 
+# Engine.IO open, then a Socket.IO CONNECT with no auth, then read the answer: all with
+# `credentials: "include"`, which is what socket.io's `withCredentials: true` sets.
+HANDSHAKE_WITH_CREDENTIALS = """async (url) => {
+  const base = url + "/socket.io/?EIO=4&transport=polling";
+  const opened = await (await fetch(base, { credentials: "include" })).text();
+  const sid = JSON.parse(opened.slice(1)).sid;
+  const post = { method: "POST", body: "40", credentials: "include" };
+  await fetch(`${base}&sid=${sid}`, post);
+  return (await fetch(`${base}&sid=${sid}`, { credentials: "include" })).text();
+}"""
+
+
 def test_the_demo_page_cross_site_with_tickets(browser: Browser) -> None:
     expect.set_options(timeout=SLOW_MS)
     errors: list[str] = []
@@ -179,6 +192,11 @@ def test_the_demo_page_cross_site_with_tickets(browser: Browser) -> None:
         page.click("#no-ticket")
         expect(page.locator("#probe")).to_have_text("refused: no-cookie")
         assert context.cookies(socket_url) == []
+        # The socket.io handshake over polling with credentials (`withCredentials: true`):
+        # the browser may send cookies, has none for that site, and the server says so.
+        refused = page.evaluate(HANDSHAKE_WITH_CREDENTIALS, socket_url)
+        assert refused.startswith("44"), refused
+        assert json.loads(refused[2:])["data"] == {"code": "no-cookie"}
         assert [cookie["name"] for cookie in context.cookies(url)] == ["connect.sid"]
 
         page.click("#logout")  # the socket on the other site goes too
