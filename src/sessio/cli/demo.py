@@ -167,7 +167,11 @@ async def play(url: str, out: Callable[[str], None] = print) -> bool:
 async def _run(serve: bool, port: int | None, cross_site: bool = False) -> int:
     import uvicorn
 
-    listeners = [_listen(port or 0)]
+    try:
+        listeners = [_listen(port or 0)]
+    except OSError as error:  # the --port asked for is taken
+        print(f"sessio demo: cannot listen on 127.0.0.1:{port}: {error}")
+        return 1
     url = f"http://127.0.0.1:{listeners[0].getsockname()[1]}"
     where: CrossSite | None = None
     if cross_site:

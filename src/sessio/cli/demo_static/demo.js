@@ -62,7 +62,10 @@ async function start() {
     $("status").textContent = `socket: connected (${socket.id})`;
     report();
   });
-  socket.on("session", (data) => { $("socket-session").textContent = pretty(data); });
+  socket.on("session", (data) => {
+    $("socket-session").textContent = pretty(data);
+    $("counter").textContent = String(data.count || 0); // as of this (re)connect
+  });
   socket.on("news", (news) => {
     const item = document.createElement("li");
     item.textContent = `${news.from}: ${news.text}`;
@@ -87,7 +90,11 @@ async function start() {
   socket.connect();
 
   $("count").addEventListener("click", async () => {
-    $("counter").textContent = String(await socket.call("count", 1));
+    try {
+      $("counter").textContent = String(await socket.call("count", 1));
+    } catch (error) { // the socket was lost before the answer: the status line says so
+      console.warn(error.message);
+    }
   });
   $("reload").addEventListener("click", () => location.reload());
   $("tell-form").addEventListener("submit", async (event) => {
