@@ -3,7 +3,9 @@
 It is the HTTP side of `sessio.cli.demo.build_app` (an ASGI app that socket.io's ``ASGIApp``
 falls back to): the web app that logs a user in and owns the session cookie. Its socket side
 is in `demo`. The page and its script are package data (``demo_static/``), served from here:
-no CDN, no npm.
+no CDN, no npm. ``/config`` tells the page where its socket goes: to this origin, or, in
+cross-site mode, to the socket.io server on another site, which it reaches with a ticket from
+``/ticket``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from sessio.aio import AsyncSession, AsyncSessionSockets, open_session
 from sessio.core import Failure, parse_cookie_header
@@ -36,8 +38,18 @@ STATIC = {
     "/static/demo.js": ("demo.js", "text/javascript; charset=utf-8"),
     "/static/demo.css": ("demo.css", "text/css; charset=utf-8"),
 }
-# The page runs only its own scripts, and talks only to its own origin (HTTP and websocket).
-PAGE_POLICY = b"default-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'"
+# The page runs only its own scripts, and talks only to its own origin (HTTP and websocket),
+# and in cross-site mode to the socket server's too.
+PAGE_POLICY = "default-src 'self'; connect-src 'self'{}; object-src 'none'; base-uri 'none'"
+
+
+def page_policy(socket_url: str | None = None) -> bytes:
+    """The page's Content-Security-Policy: `socket_url`'s origin is let in when given."""
+    if socket_url is None:
+        return PAGE_POLICY.format("").encode()
+    parts = urlsplit(socket_url)
+    ws = "wss" if parts.scheme == "https" else "ws"
+    return PAGE_POLICY.format(f" {parts.scheme}://{parts.netloc} {ws}://{parts.netloc}").encode()
 
 
 def _static(name: str) -> bytes:
@@ -57,8 +69,16 @@ async def _body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def http_app(sessions: AsyncSessionSockets) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The demo's HTTP routes, over `sessions`' store and format."""
+def http_app(
+    sessions: AsyncSessionSockets, socket_url: str | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The demo's HTTP routes, over `sessions`' store and format.
+
+    `socket_url`, when given, is the socket.io server on another site (cross-site mode): the
+    page connects there, with a ticket, instead of to its own origin.
+    """
+    policy = page_policy(socket_url)
+    config = {"cross_site": socket_url is not None, "socket_url": socket_url}
 
     async def session_of(scope: Scope) -> AsyncSession | Failure:
         return await open_session(
@@ -90,7 +110,7 @@ def http_app(sessions: AsyncSessionSockets) -> Callable[[Scope, Receive, Send], 
         if path in STATIC and method == "GET":
             name, kind = STATIC[path]
             headers = [(b"content-type", kind.encode()), (b"cache-control", b"no-store")]
-            headers.append((b"content-security-policy", PAGE_POLICY))
+            headers.append((b"content-security-policy", policy))
             await _respond(send, 200, headers, _static(name))
             return
         if path == "/favicon.ico":  # browsers ask; the demo has none
@@ -109,6 +129,8 @@ def http_app(sessions: AsyncSessionSockets) -> Callable[[Scope, Receive, Send], 
         elif path == "/logout" and method == "POST":
             headers += await log_out(scope)
             status, body = 200, {"ok": True}
+        elif path == "/config":  # where the page's socket goes
+            status, body = 200, config
         elif path == "/whoami":
             opened = await session_of(scope)
             if isinstance(opened, Failure):
@@ -116,8 +138,9 @@ def http_app(sessions: AsyncSessionSockets) -> Callable[[Scope, Receive, Send], 
             else:
                 status, body = 200, {"session": dict(opened)}
         elif path == "/ticket":
-            # CROSS-SITE MODE: a socket ticket for a client whose socket cannot carry the
-            # cookie (another site, a native app): `io(url, {auth: (cb) => fetch("/ticket")})`.
+            # A socket ticket for a client whose socket cannot carry the cookie (another site,
+            # a native app): `io(url, {auth: (cb) => fetch("/ticket")...})`, the cross-site
+            # page's way, fetches a fresh one before each (re)connect.
             value = parse_cookie_header(_cookie_header(scope)).get(sessions.fmt.key, "")
             try:
                 status, body = 200, {"ticket": await sessions.issue_ticket(value)}

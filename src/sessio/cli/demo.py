@@ -5,6 +5,12 @@ The app logs a user in over HTTP (the page's form, or ``/login?user=NAME``: eith
 and write the same session, message every tab of a session, and see logouts. ``--serve``
 keeps it serving for a browser (the page at ``/``, `sessio.cli._demo_page`); otherwise the
 demo plays a browser against itself and prints what happens, ending with ``demo ok``.
+
+``--serve --cross-site`` puts the socket.io server on another site: a second listener of
+the same server, reached as ``http://localhost:B`` while the page and its web app are on
+``http://127.0.0.1:A``. The browser sends that site no cookie; the page fetches a one-time
+ticket from its own site before each (re)connect and hands it over in ``auth``. Only in
+that mode does the socket server accept a page from another origin (``cors_allowed_origins``).
 """
 
 from __future__ import annotations
@@ -13,31 +19,59 @@ import asyncio
 import logging
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
 
 from sessio import formats
 from sessio.aio import AsyncSession, AsyncSessionSockets, MemoryStore
-from sessio.cli._demo_page import http_app
-from sessio.core import Failure
+from sessio.cli._demo_page import Receive, Scope, Send, http_app
+from sessio.core import Failure, parse_cookie_header
 
-__all__ = ["build_app", "main", "play"]
+__all__ = ["CrossSite", "build_app", "main", "play"]
+
+
+@dataclass(frozen=True)
+class CrossSite:
+    """Where the page is and where its socket goes, when they are on two sites."""
+
+    #: The page's origin (``http://127.0.0.1:A``): the one the socket server lets in.
+    page_origin: str
+    #: The socket.io server's URL (``http://localhost:B``): another site, so no cookie.
+    socket_url: str
+
 
 SECRET = "keyboard cat"
 logger = logging.getLogger("sessio.demo")
 
 
-def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
-    """The demo's ASGI app (HTTP routes plus socket.io) and its `AsyncSessionSockets`."""
-    sio = socketio.AsyncServer(async_mode="asgi")
-    sessions = AsyncSessionSockets(sio, MemoryStore(), formats.express(secrets=[SECRET]))
+ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def build_app(cross_site: CrossSite | None = None) -> tuple[ASGI, AsyncSessionSockets]:
+    """The demo's ASGI app (HTTP routes plus socket.io) and its `AsyncSessionSockets`.
+
+    With `cross_site`, the app answers on two listeners: socket.io alone on the one whose
+    port is `cross_site.socket_url`'s (open to `cross_site.page_origin` and no other), the
+    web app alone on any other.
+    """
+    # python-socketio's default (None) accepts the server's own origin only.
+    allowed = [cross_site.page_origin] if cross_site is not None else None
+    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=allowed)
+    # No session, no socket: the client's connect_error gets {"code": ...} and nothing more.
+    fmt = formats.express(secrets=[SECRET])
+    sessions = AsyncSessionSockets(sio, MemoryStore(), fmt, require_session=True)
 
     @sessions.on("connect")
     async def connect(err: Failure | None, sid: str, session: AsyncSession | None) -> bool:
-        if err is not None or session is None:
-            return False  # the client learns only that it was refused
+        assert session is not None  # require_session
+        environ = sio.get_environ(sid) or {}
+        # What carried the session here: the browser's cookie, or a ticket in `auth`.
+        cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
+        await sio.emit("via", "cookie" if fmt.key in cookies else "ticket", to=sid)
         await sio.emit("greeting", f"hello, {session.get('user', 'stranger')}", to=sid)
         await sio.emit("session", dict(session), to=sid)  # what this socket received
         return True
@@ -60,14 +94,26 @@ def build_app() -> tuple[socketio.ASGIApp, AsyncSessionSockets]:
     async def disconnect(sid: str, session: AsyncSession | None, reason: str) -> None:
         logger.info("socket %s left: %s", sid, reason)
 
-    return socketio.ASGIApp(sio, http_app(sessions)), sessions
+    if cross_site is None:
+        return socketio.ASGIApp(sio, http_app(sessions)), sessions
+    web = http_app(sessions, socket_url=cross_site.socket_url)
+    sockets = socketio.ASGIApp(sio)  # nothing but /socket.io/ on the socket's site
+    socket_port = urlsplit(cross_site.socket_url).port
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") or (None, None)
+        await (sockets if server[1] == socket_port else web)(scope, receive, send)
+
+    return app, sessions
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _listen(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (`port` 0: a free one, with no race)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    return sock
 
 
 async def _get(url: str, cookie: str | None = None) -> tuple[int, dict[str, Any], str | None]:
@@ -118,25 +164,41 @@ async def play(url: str, out: Callable[[str], None] = print) -> bool:
     )
 
 
-async def _run(serve: bool, port: int | None) -> int:
+async def _run(serve: bool, port: int | None, cross_site: bool = False) -> int:
     import uvicorn
 
-    app, _ = build_app()
-    port = port or _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    try:
+        listeners = [_listen(port or 0)]
+    except OSError as error:  # the --port asked for is taken
+        print(f"sessio demo: cannot listen on 127.0.0.1:{port}: {error}")
+        return 1
+    url = f"http://127.0.0.1:{listeners[0].getsockname()[1]}"
+    where: CrossSite | None = None
+    if cross_site:
+        listeners.append(_listen())
+        # 127.0.0.1 and localhost are two sites to a browser: no cookie crosses.
+        where = CrossSite(url, f"http://localhost:{listeners[1].getsockname()[1]}")
+    app, _ = build_app(where)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=listeners))
     while not server.started:
         if task.done():
             return 1
         await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    if serve:
-        print(f"sessio demo serving on {url}: open it in a browser, then in a second tab")
+    if where is not None:
+        print(
+            f"sessio demo serving the page on {url} and its socket.io server on another site, "
+            f"{where.socket_url}: open {url} in a browser",
+            flush=True,
+        )
+    elif serve:
+        print(
+            f"sessio demo serving on {url}: open it in a browser, then in a second tab", flush=True
+        )
     else:
         print(f"sessio demo serving on {url} (login: {url}/login?user=NAME, then {url}/whoami)")
     try:
-        if serve:
+        if serve or cross_site:
             await task
             return 0
         ok = await play(url)
@@ -147,13 +209,16 @@ async def _run(serve: bool, port: int | None) -> int:
     return 0 if ok else 1
 
 
-def main(serve: bool = False, port: int | None = None) -> int:
-    """Run the demo; with `serve`, keep serving until interrupted instead of playing it."""
+def main(serve: bool = False, port: int | None = None, cross_site: bool = False) -> int:
+    """Run the demo; with `serve`, keep serving until interrupted instead of playing it.
+
+    `cross_site` (which serves, too) puts the socket.io server on another site than the page.
+    """
     try:
-        return asyncio.run(_run(serve, port))
+        return asyncio.run(_run(serve, port, cross_site))
     except KeyboardInterrupt:
         return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main("--serve" in sys.argv))
+    sys.exit(main("--serve" in sys.argv, cross_site="--cross-site" in sys.argv))

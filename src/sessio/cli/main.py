@@ -20,7 +20,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the demo app and a scripted browser against it")
     demo.add_argument("--serve", action="store_true", help="keep serving instead of playing")
-    demo.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (of the page, with --cross-site; default: a free one)",
+    )
+    demo.add_argument(
+        "--cross-site",
+        action="store_true",
+        help="serve (as --serve), with the socket.io server on another site (localhost, a "
+        "second port) than the page (127.0.0.1): the browser sends it no cookie, and the page "
+        "connects with a one-time ticket, fetched before each (re)connect",
+    )
     inspect = commands.add_parser(
         "inspect",
         help="walk one handshake step by step: why does a socket (not) get a session?",
@@ -46,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{error}"
             )
             return 2
-        return demo(serve=args.serve, port=args.port)
+        return demo(serve=args.serve, port=args.port, cross_site=args.cross_site)
     return 2
 
 

@@ -1,7 +1,9 @@
 // A small Socket.IO client for sessio's demo page: Socket.IO protocol 5 over Engine.IO 4, on
 // the browser's own WebSocket. It is what the page needs and no more: the default namespace,
 // JSON events, acknowledgements both ways, connect errors, ping/pong, and disconnects with
-// the reasons the official client gives. No polling, no binary packets, no reconnection.
+// the reasons the official client gives, `auth` as an object or as a callback, and
+// reconnection after a lost transport (as the official client: not after the server or the
+// client disconnected on purpose). No polling, no binary packets.
 //
 // Why not the official client? The demo must run from `pip install 'sessio[demo]'` alone:
 // no npm, no CDN. The official socket.io-client is tested against both of sessio's shells
@@ -18,13 +20,18 @@
 "use strict";
 
 class SessioSocket {
-  constructor(url = location.href, { timeout = 5000 } = {}) {
+  // `auth`: an object, or a callback `(cb) => cb(object)` called before every (re)connect
+  // (the official client's option: a fresh socket ticket each time).
+  constructor(url = location.href, { timeout = 5000, auth = null, reconnection = true } = {}) {
     const base = new URL(url);
     base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     base.pathname = "/socket.io/";
     base.search = "?EIO=4&transport=websocket";
     this.url = base.href;
     this.timeout = timeout;
+    this.auth = auth;
+    this.reconnection = reconnection;
+    this.attempts = 0; // reconnection attempts since the last connect
     this.id = null;
     this.connected = false;
     this.handlers = new Map();
@@ -44,12 +51,14 @@ class SessioSocket {
     return this.handlers.has(event);
   }
 
-  connect(auth = null) {
-    const ws = new WebSocket(this.url); // the browser sends this site's cookies with it
+  connect(auth = this.auth) {
+    const ws = new WebSocket(this.url); // the browser sends its cookies for that site
     this.ws = ws;
     this.over = false;
-    ws.onmessage = (frame) => this.receive(String(frame.data), auth);
-    ws.onclose = () => this.end("transport close");
+    this.stopped = false;
+    // A replaced transport's late events are not this connection's.
+    ws.onmessage = (frame) => { if (this.ws === ws) this.receive(String(frame.data), auth); };
+    ws.onclose = () => { if (this.ws === ws) this.end("transport close"); };
     ws.onerror = () => this.fire("error", new Error("websocket error"));
     return this;
   }
@@ -61,7 +70,9 @@ class SessioSocket {
   receive(text, auth) {
     const type = text[0];
     if (type === "0") {
-      this.send("40" + (auth ? JSON.stringify(auth) : ""));
+      const hello = (data) => this.send("40" + (data ? JSON.stringify(data) : ""));
+      if (typeof auth === "function") auth(hello);
+      else hello(auth);
     } else if (type === "2") {
       this.send("3");
     } else if (type === "1") {
@@ -82,6 +93,7 @@ class SessioSocket {
     if (type === "0") {
       this.id = data.sid;
       this.connected = true;
+      this.attempts = 0;
       this.fire("connect");
     } else if (type === "1") {
       this.end("io server disconnect");
@@ -126,13 +138,27 @@ class SessioSocket {
     this.end("io client disconnect");
   }
 
+  // Lose the transport, as a network would: the socket then reconnects by itself.
+  drop() {
+    if (this.ws) this.ws.close();
+  }
+
   end(reason) {
     if (this.over) return;
     this.over = true;
     const was = this.connected;
     this.connected = false;
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
-    if (was && reason) this.fire("disconnect", reason);
+    // Only a lost transport comes back; a disconnect by either side is meant.
+    const again = reason === "transport close" && this.reconnection && !this.stopped;
+    if (was && reason) this.fire("disconnect", reason, again);
+    if (again) {
+      const delay = Math.min(500 * 2 ** this.attempts++, 5000);
+      this.retry = setTimeout(() => { if (!this.stopped) this.connect(); }, delay);
+    } else {
+      this.stopped = true;
+      clearTimeout(this.retry);
+    }
   }
 }
 
