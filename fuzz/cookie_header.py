@@ -15,7 +15,10 @@ from harness import entry, expect, instrumented, text
 with instrumented():
     from sessio.core._cookies import find_cookie, parse_cookie_header, unquote
 
-_NAMES = ("session", "connect.sid", "sessionid", "AIOHTTP_SESSION", "a")
+# Two real cookie names (one with a dot), a one-letter one, and below the first two names the
+# header itself holds: find_cookie treats every name alike, and each lookup scans the whole
+# header, so more names per input cost executions without reaching new code.
+_NAMES = ("session", "connect.sid", "a")
 
 
 def exercise(data: bytes) -> object:
@@ -23,7 +26,7 @@ def exercise(data: bytes) -> object:
     header = text(data)
     cookies = parse_cookie_header(header)
     expect(isinstance(cookies, dict), "parse-type")
-    for name in (*_NAMES, *list(cookies)[:4]):
+    for name in (*_NAMES, *list(cookies)[:2]):
         found = find_cookie(header, name)
         expect(found == cookies.get(name), "find-vs-parse", f"{name!r}: {found!r}")
     for piece in header.split(";")[:8]:
@@ -32,9 +35,10 @@ def exercise(data: bytes) -> object:
     # sends it back verbatim. Put it between other cookies, as a browser would.
     quoted = http.cookies.SimpleCookie().value_encode(header)[1]
     joined = f"a=1; AIOHTTP_SESSION={quoted}; b=2"
-    expect(parse_cookie_header(joined).get("AIOHTTP_SESSION") == header, "quote-roundtrip")
+    around = parse_cookie_header(joined)
+    expect(around.get("AIOHTTP_SESSION") == header, "quote-roundtrip")
     expect(find_cookie(joined, "AIOHTTP_SESSION") == header, "quote-roundtrip-find")
-    expect(parse_cookie_header(joined).get("b") == "2", "quote-roundtrip-next")
+    expect(around.get("b") == "2", "quote-roundtrip-next")
     return cookies
 
 
