@@ -119,9 +119,9 @@ def _install(directory: str) -> None:
     if os.environ.get("SESSIO_TRACE_NAGLE") == "1":
         import asyncio.base_events
 
-        import sessio.testing._servers
+        import sessio.testing._wsgi_server
 
-        sessio.testing._servers._no_delay = lambda sock: None
+        sessio.testing._wsgi_server._no_delay = lambda sock: None
         asyncio.base_events._set_nodelay = lambda sock: None  # type: ignore[attr-defined]
 
 
