@@ -20,7 +20,8 @@ import socketio
 
 from sessio.aio._control_listener import AsyncControlListener
 from sessio.aio._primitives import AsyncWakeup, ThreadLock
-from sessio.aio._session import AsyncSession, call_store
+from sessio.aio._session import AsyncSession
+from sessio.aio._store_calls import call_store
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core._control import Rotate
 from sessio.core._intervals import Interval

@@ -28,7 +28,8 @@ from sessio.errors import SessionError
 from sessio.metrics import Metrics
 from sessio.sync._control_listener import ControlListener
 from sessio.sync._primitives import ThreadLock, Wakeup
-from sessio.sync._session import Session, call_store
+from sessio.sync._session import Session
+from sessio.sync._store_calls import call_store
 from sessio.sync.stores._protocol import ControlChannel, Store
 
 __all__ = ["Liveness"]
