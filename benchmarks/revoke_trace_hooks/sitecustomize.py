@@ -37,9 +37,9 @@ def _install(directory: str) -> None:
     import simple_websocket.ws
     import socketio
 
-    import sessio.aio._liveness
+    import sessio.aio._control_listener
     import sessio.aio.stores.redis
-    import sessio.sync._liveness
+    import sessio.sync._control_listener
     from sessio.core._control import decode_control
 
     out = open(f"{directory}/events-{os.getpid()}.jsonl", "a", buffering=1)  # noqa: SIM115
@@ -53,8 +53,8 @@ def _install(directory: str) -> None:
     def room_of(raw: bytes) -> str | None:
         return getattr(decode_control(raw), "room", None)
 
-    async_on_message = sessio.aio._liveness.AsyncLiveness._on_message
-    sync_on_message = sessio.sync._liveness.Liveness._on_message
+    async_on_message = sessio.aio._control_listener.AsyncControlListener.on_message
+    sync_on_message = sessio.sync._control_listener.ControlListener.on_message
 
     async def on_message_async(self: Any, raw: bytes) -> None:
         record("received", kind="async", room=room_of(raw))
@@ -64,8 +64,8 @@ def _install(directory: str) -> None:
         record("received", kind="sync", room=room_of(raw))
         sync_on_message(self, raw)
 
-    sessio.aio._liveness.AsyncLiveness._on_message = on_message_async  # type: ignore[method-assign]
-    sessio.sync._liveness.Liveness._on_message = on_message_sync  # type: ignore[method-assign]
+    sessio.aio._control_listener.AsyncControlListener.on_message = on_message_async  # type: ignore[method-assign]
+    sessio.sync._control_listener.ControlListener.on_message = on_message_sync  # type: ignore[method-assign]
 
     async_disconnect = socketio.AsyncServer.disconnect
     sync_disconnect = socketio.Server.disconnect
@@ -119,9 +119,9 @@ def _install(directory: str) -> None:
     if os.environ.get("SESSIO_TRACE_NAGLE") == "1":
         import asyncio.base_events
 
-        import sessio.testing._servers
+        import sessio.testing._wsgi_server
 
-        sessio.testing._servers._no_delay = lambda sock: None
+        sessio.testing._wsgi_server._no_delay = lambda sock: None
         asyncio.base_events._set_nodelay = lambda sock: None  # type: ignore[attr-defined]
 
 

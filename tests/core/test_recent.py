@@ -6,8 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessio.core._recent import ANY_ROOM, RecentDisconnects
-from sessio.core._rooms import is_session_room, session_room
-from sessio.core._users import user_room
 
 ROOMS = ["a", "b", "c"]
 # A step: a read begins (None), or a room (or any room) is let go of.
@@ -49,10 +47,3 @@ def test_a_read_with_nothing_since_is_fresh() -> None:
     assert not recent.since(stamp, "a")
     recent.note(ANY_ROOM)
     assert recent.since(stamp, "a")
-
-
-@given(st.text(max_size=40))
-def test_session_rooms_are_told_from_others(session_id: str) -> None:
-    assert is_session_room(session_room(session_id))
-    assert not is_session_room(user_room(session_id))
-    assert not is_session_room(session_id[:20])

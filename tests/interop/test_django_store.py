@@ -288,7 +288,7 @@ def test_compare_and_set_is_atomic_across_processes(
         def hold(self, key: str) -> contextlib.nullcontext[None]:
             return contextlib.nullcontext()
 
-    monkeypatch.setattr(django_store, "_KEY_LOCKS", NoLocks())
+    monkeypatch.setattr(django_store, "KEY_LOCKS", NoLocks())
     store, key = DjangoStore(), "c" * 32
     store.set(key, canonical({"n": 0}), None)
     workers, increments, lost_races = 4, 10, [0]

@@ -1,9 +1,10 @@
 """`AsyncLiveness`: keeps one node's sessions alive and honest while their sockets are open.
 
 Rolling expiry (``touch_every``), revalidation (``revalidate_every``, on activity and on a
-timer), and the control channel that lets other nodes and `revoke` disconnect this node's
-sockets of a session. `AsyncSessionSockets` owns one, and goes through it to the node's
-socket tables: the core's `Registry`, which this keeps under a lock.
+timer), and the disconnects that other nodes and `revoke` ask for on the control channel
+(followed by its `AsyncControlListener`, `sessio.aio._control_listener`).
+`AsyncSessionSockets` owns one, and goes through it to the node's socket tables: the core's
+`Registry`, which this keeps under a lock.
 
 Nothing the application's handlers raise, and no message anyone publishes on the control
 channel, may stop a logout half-way: every step that runs user code or reads outside input is
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import aclosing
 
 import socketio
 
+from sessio.aio._control_listener import AsyncControlListener
 from sessio.aio._primitives import AsyncWakeup, ThreadLock
-from sessio.aio._session import AsyncSession, call_store
+from sessio.aio._session import AsyncSession
+from sessio.aio._store_calls import call_store
 from sessio.aio.stores._protocol import ControlChannel, Store
-from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Rotate, decode_control
+from sessio.core._control import Rotate
 from sessio.core._intervals import Interval
 from sessio.core._recent import ANY_ROOM, RecentDisconnects
 from sessio.core._registry import Kind, Registry, Socket
@@ -32,9 +34,6 @@ from sessio.metrics import Metrics
 __all__ = ["AsyncLiveness"]
 
 logger = logging.getLogger("sessio")
-
-# How long the control-channel listener waits before subscribing again after losing it.
-RESUBSCRIBE_AFTER = 1.0
 
 
 class AsyncLiveness:
@@ -68,6 +67,7 @@ class AsyncLiveness:
         self._started = False
         self._closed = False
         self._wakeup = AsyncWakeup(sio.eio.create_event())
+        self._listener = AsyncControlListener(self)
         #: The channel this node follows and publishes on: the store's, unless the owner
         #: names another (a client manager's, `AsyncManagerChannel`).
         self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
@@ -230,12 +230,6 @@ class AsyncLiveness:
             if not await self._exists(session):
                 await self.disconnect_local(session_room(session_id), "session-not-found")
 
-    async def _recheck_all(self) -> None:
-        try:
-            await self.recheck(due_only=False)
-        except Exception:
-            logger.exception("re-check after subscribing failed")
-
     # -- background work -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -245,7 +239,7 @@ class AsyncLiveness:
                 return
             self._started = True
         if self.control is not None:
-            self.sio.start_background_task(self._listen, self.control)
+            self.sio.start_background_task(self._listener.listen, self.control)
         if self.revalidate_every.seconds is not None:
             self.sio.start_background_task(self._revalidate_periodically)
 
@@ -257,73 +251,14 @@ class AsyncLiveness:
             except Exception:
                 logger.exception("revalidation round failed")
 
-    async def _listen(self, channel: ControlChannel) -> None:
-        """Follow the control channel until `close`; resubscribe when the store drops it.
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called."""
+        return self._closed
 
-        Whatever was published while this node was not listening (before its first
-        subscription, while the store was away, while its client reconnected) is lost, so
-        each time the subscription is live again (`SUBSCRIBED`, or the first item of a
-        subscription), every session this node holds is re-checked: a revoke missed on the
-        channel is found in the store.
-        """
-        lost = False
-        while not self._closed:
-            try:
-                async with aclosing(channel.subscribe(CONTROL_CHANNEL)) as messages:
-                    fresh = True
-                    async for raw in messages:
-                        if self._closed:
-                            break
-                        if fresh or raw == SUBSCRIBED:
-                            fresh = False
-                            # What was missed may have been for a session being read now.
-                            self.note_gone(ANY_ROOM)
-                            if self.metrics is not None:
-                                self.metrics.control_channel(True)
-                            if lost:
-                                logger.warning("control channel back")
-                                lost = False
-                            # Beside the listener, not in its way: a store read that hangs
-                            # (one cluster master down) must not hold up the messages.
-                            self.sio.start_background_task(self._recheck_all)
-                        if raw:
-                            await self._on_message(raw)
-            except Exception as error:
-                if self._closed:
-                    return  # closed, and its store went too (a shutdown): nothing is lost
-                # Said once per outage, by type only (a store's error text may name keys or
-                # addresses); the traceback is there for whoever turns DEBUG on.
-                if not lost:
-                    logger.warning(
-                        "control channel lost (%s); subscribing again", type(error).__name__
-                    )
-                    logger.debug("control channel lost", exc_info=True)
-                    if self.metrics is not None:
-                        self.metrics.control_channel(False)
-                lost = True
-            if await self._wakeup.wait(RESUBSCRIBE_AFTER):
-                return
-
-    async def _on_message(self, raw: bytes) -> None:
-        # Whatever goes wrong with one message, the subscription stays.
-        message = decode_control(raw)
-        if self.metrics is not None:
-            kind = "unreadable" if message is None else type(message).__name__.lower()
-            self.metrics.control_message(kind)
-        if message is None:
-            # Never the bytes themselves: whoever can publish chose them.
-            logger.warning(
-                "control channel: skipped a message sessio cannot read (%d bytes)", len(raw)
-            )
-            return
-        try:
-            if isinstance(message, Rotate):
-                if self.on_rotate is not None:
-                    await self.on_rotate(message)
-            else:
-                await self.disconnect_local(message.room, message.reason)
-        except Exception:
-            logger.exception("control channel: a %s failed", type(message).__name__.lower())
+    async def closing(self, seconds: float) -> bool:
+        """Wait up to `seconds`, less if `close` is called; True once it was."""
+        return await self._wakeup.wait(seconds)
 
     async def close(self) -> None:
         """Stop the control-channel listener (within ~1 s) and the revalidation timer (at once)."""

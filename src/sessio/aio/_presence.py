@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import socketio
 
 from sessio.aio._primitives import AsyncLock, AsyncWakeup, ThreadLock, sleep
-from sessio.aio._session import call_store
+from sessio.aio._store_calls import call_store
 from sessio.aio.stores._user_index import UserIndex
 from sessio.core._presence import PresenceLedger, presence_ttl
 from sessio.core._users import socket_tag, user_presence_key

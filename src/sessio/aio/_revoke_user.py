@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sessio.aio._session import store_failed
+from sessio.aio._store_calls import store_failed
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.aio.stores._user_index import UserIndex
 from sessio.core import Failure, SessionRef, StoreFormat, decode_stored

@@ -9,7 +9,7 @@ import socketio
 
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._revoke_user import revoke_sessions, revoked_rooms
-from sessio.aio._session import call_store
+from sessio.aio._store_calls import call_store
 from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store
 from sessio.core import Failure, Format, StoreFormat

@@ -2,9 +2,10 @@
 """`Liveness`: keeps one node's sessions alive and honest while their sockets are open.
 
 Rolling expiry (``touch_every``), revalidation (``revalidate_every``, on activity and on a
-timer), and the control channel that lets other nodes and `revoke` disconnect this node's
-sockets of a session. `SessionSockets` owns one, and goes through it to the node's
-socket tables: the core's `Registry`, which this keeps under a lock.
+timer), and the disconnects that other nodes and `revoke` ask for on the control channel
+(followed by its `ControlListener`, `sessio.sync._control_listener`).
+`SessionSockets` owns one, and goes through it to the node's socket tables: the core's
+`Registry`, which this keeps under a lock.
 
 Nothing the application's handlers raise, and no message anyone publishes on the control
 channel, may stop a logout half-way: every step that runs user code or reads outside input is
@@ -15,27 +16,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import closing
 
 import socketio
 
-from sessio.core._control import CONTROL_CHANNEL, SUBSCRIBED, Rotate, decode_control
+from sessio.core._control import Rotate
 from sessio.core._intervals import Interval
 from sessio.core._recent import ANY_ROOM, RecentDisconnects
 from sessio.core._registry import Kind, Registry, Socket
 from sessio.core._rooms import is_session_room, session_room
 from sessio.errors import SessionError
 from sessio.metrics import Metrics
+from sessio.sync._control_listener import ControlListener
 from sessio.sync._primitives import ThreadLock, Wakeup
-from sessio.sync._session import Session, call_store
+from sessio.sync._session import Session
+from sessio.sync._store_calls import call_store
 from sessio.sync.stores._protocol import ControlChannel, Store
 
 __all__ = ["Liveness"]
 
 logger = logging.getLogger("sessio")
-
-# How long the control-channel listener waits before subscribing again after losing it.
-RESUBSCRIBE_AFTER = 1.0
 
 
 class Liveness:
@@ -69,6 +68,7 @@ class Liveness:
         self._started = False
         self._closed = False
         self._wakeup = Wakeup(sio.eio.create_event())
+        self._listener = ControlListener(self)
         #: The channel this node follows and publishes on: the store's, unless the owner
         #: names another (a client manager's, `ManagerChannel`).
         self.control: ControlChannel | None = store if isinstance(store, ControlChannel) else None
@@ -231,12 +231,6 @@ class Liveness:
             if not self._exists(session):
                 self.disconnect_local(session_room(session_id), "session-not-found")
 
-    def _recheck_all(self) -> None:
-        try:
-            self.recheck(due_only=False)
-        except Exception:
-            logger.exception("re-check after subscribing failed")
-
     # -- background work -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -246,7 +240,7 @@ class Liveness:
                 return
             self._started = True
         if self.control is not None:
-            self.sio.start_background_task(self._listen, self.control)
+            self.sio.start_background_task(self._listener.listen, self.control)
         if self.revalidate_every.seconds is not None:
             self.sio.start_background_task(self._revalidate_periodically)
 
@@ -258,73 +252,14 @@ class Liveness:
             except Exception:
                 logger.exception("revalidation round failed")
 
-    def _listen(self, channel: ControlChannel) -> None:
-        """Follow the control channel until `close`; resubscribe when the store drops it.
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called."""
+        return self._closed
 
-        Whatever was published while this node was not listening (before its first
-        subscription, while the store was away, while its client reconnected) is lost, so
-        each time the subscription is live again (`SUBSCRIBED`, or the first item of a
-        subscription), every session this node holds is re-checked: a revoke missed on the
-        channel is found in the store.
-        """
-        lost = False
-        while not self._closed:
-            try:
-                with closing(channel.subscribe(CONTROL_CHANNEL)) as messages:
-                    fresh = True
-                    for raw in messages:
-                        if self._closed:
-                            break
-                        if fresh or raw == SUBSCRIBED:
-                            fresh = False
-                            # What was missed may have been for a session being read now.
-                            self.note_gone(ANY_ROOM)
-                            if self.metrics is not None:
-                                self.metrics.control_channel(True)
-                            if lost:
-                                logger.warning("control channel back")
-                                lost = False
-                            # Beside the listener, not in its way: a store read that hangs
-                            # (one cluster master down) must not hold up the messages.
-                            self.sio.start_background_task(self._recheck_all)
-                        if raw:
-                            self._on_message(raw)
-            except Exception as error:
-                if self._closed:
-                    return  # closed, and its store went too (a shutdown): nothing is lost
-                # Said once per outage, by type only (a store's error text may name keys or
-                # addresses); the traceback is there for whoever turns DEBUG on.
-                if not lost:
-                    logger.warning(
-                        "control channel lost (%s); subscribing again", type(error).__name__
-                    )
-                    logger.debug("control channel lost", exc_info=True)
-                    if self.metrics is not None:
-                        self.metrics.control_channel(False)
-                lost = True
-            if self._wakeup.wait(RESUBSCRIBE_AFTER):
-                return
-
-    def _on_message(self, raw: bytes) -> None:
-        # Whatever goes wrong with one message, the subscription stays.
-        message = decode_control(raw)
-        if self.metrics is not None:
-            kind = "unreadable" if message is None else type(message).__name__.lower()
-            self.metrics.control_message(kind)
-        if message is None:
-            # Never the bytes themselves: whoever can publish chose them.
-            logger.warning(
-                "control channel: skipped a message sessio cannot read (%d bytes)", len(raw)
-            )
-            return
-        try:
-            if isinstance(message, Rotate):
-                if self.on_rotate is not None:
-                    self.on_rotate(message)
-            else:
-                self.disconnect_local(message.room, message.reason)
-        except Exception:
-            logger.exception("control channel: a %s failed", type(message).__name__.lower())
+    def closing(self, seconds: float) -> bool:
+        """Wait up to `seconds`, less if `close` is called; True once it was."""
+        return self._wakeup.wait(seconds)
 
     def close(self) -> None:
         """Stop the control-channel listener (within ~1 s) and the revalidation timer (at once)."""

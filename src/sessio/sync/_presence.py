@@ -19,7 +19,7 @@ from sessio.core._presence import PresenceLedger, presence_ttl
 from sessio.core._users import socket_tag, user_presence_key
 from sessio.errors import SessionError
 from sessio.sync._primitives import Lock, ThreadLock, Wakeup, sleep
-from sessio.sync._session import call_store
+from sessio.sync._store_calls import call_store
 from sessio.sync.stores._user_index import UserIndex
 
 __all__ = ["COALESCE", "Presence"]

@@ -32,7 +32,7 @@ from sessio.core._users import (
     user_index_key,
     user_room,
 )
-from sessio.sync._session import store_failed
+from sessio.sync._store_calls import store_failed
 from sessio.sync.stores._protocol import ControlChannel, Store
 from sessio.sync.stores._user_index import UserIndex
 

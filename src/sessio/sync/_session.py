@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from sessio._guarded import WriteGuardedDict
 from sessio.core import (
@@ -24,13 +23,17 @@ from sessio.core import (
     resolve,
     snapshot,
 )
-from sessio.core._save_loop import CompareAndSet, Done, Read, SaveLoop, Sleep, Unchanged
+from sessio.core._save_loop import Done, SaveLoop
 from sessio.errors import SessionError, error_for
 from sessio.metrics import Metrics
-from sessio.sync._primitives import Lock, ThreadLock, sleep
+from sessio.sync._primitives import Lock, ThreadLock
+from sessio.sync._save_driver import drive
+from sessio.sync._store_calls import call_store
 from sessio.sync.stores._protocol import Store
 
-__all__ = ["Session", "call_store", "open_session", "open_verdict", "store_failed"]
+# `call_store` is `sessio.sync._store_calls`'s, named here for the modules that still import it
+# from this one.
+__all__ = ["Session", "call_store", "open_session", "open_verdict"]
 
 logger = logging.getLogger("sessio")
 
@@ -254,45 +257,23 @@ class Session(WriteGuardedDict):
             touch=touch,
         )
         if self.metrics is None:
-            self._run(loop, store)
+            drive(loop, store, self._clock, self, self._saved)
             return
         outcome = "error"  # anything but a SessionError: a bug, or the task cancelled
         try:
-            outcome = "saved" if self._run(loop, store) else "unchanged"
+            saved = drive(loop, store, self._clock, self, self._saved)
+            outcome = "saved" if saved else "unchanged"
         except SessionError as error:
             outcome = error.code
             raise
         finally:
             self.metrics.save("touch" if touch else "save", outcome, loop.attempt)
 
-    def _run(self, loop: SaveLoop, store: Store) -> bool:
-        """Drive `loop` to its end; True when it wrote, False when there was nothing to."""
-        # The policy (retries, backoff, merging, expiry) is the core's `SaveLoop`: this only
-        # does what it asks and tells it what happened.
-        action = loop.start(self._clock())
-        while True:
-            if isinstance(action, Read):
-                raw = call_store(store.get, action.key)
-                action = loop.read(raw, self._clock())
-            elif isinstance(action, CompareAndSet):
-                swapped, actual = call_store(
-                    store.compare_and_set, action.key, action.expected, action.value, action.ttl
-                )
-                action = loop.compared(
-                    swapped, actual, self._clock(), jitter=random.random(), live=self
-                )
-            elif isinstance(action, Sleep):
-                sleep(action.seconds)
-                action = loop.slept()
-            elif isinstance(action, Done):
-                self._rebase(action.stored, action.raw, action.pending)
-                # A write past the session's lifetime deleted it: it must stay gone.
-                self._destroyed = action.destroyed
-                return True
-            elif isinstance(action, Unchanged):
-                return False
-            else:
-                raise error_for(action)
+    def _saved(self, done: Done) -> None:
+        """Take what a save wrote as the new baseline."""
+        self._rebase(done.stored, done.raw, done.pending)
+        # A write past the session's lifetime deleted it: it must stay gone.
+        self._destroyed = done.destroyed
 
     def _rebase(
         self,
@@ -316,43 +297,6 @@ class Session(WriteGuardedDict):
             self._decoded_at = None
         dict.clear(self)
         dict.update(self, snapshot(apply(stored.data, pending)))
-
-
-T = TypeVar("T")
-
-
-def store_failed(error: Exception, doing: str) -> Failure:
-    """Log that the store raised `error` while `doing` something; the failure to report.
-
-    The warning names the exception's type only: a store's message (and a traceback's) may
-    carry a session key, which is a credential. The traceback goes at DEBUG.
-    """
-    kind = type(error)
-    name = kind.__qualname__
-    if kind.__module__ != "builtins":
-        name = f"{kind.__module__}.{name}"
-    logger.warning(
-        "session store failed on %s (%s)",
-        doing,
-        name,
-        extra={"code": "store-unavailable", "operation": doing},
-    )
-    logger.debug("session store failure on %s", doing, exc_info=error)
-    return Failure.store_unavailable(error)
-
-
-def call_store(
-    operation: Callable[..., T], *args: Any, doing: str | None = None
-) -> T:
-    """`operation(*args)` on the store; a failure is logged (`store_failed`) and raised as
-    `sessio.SessionError` with ``store-unavailable``. `doing` names the step for the log
-    (the operation's name by default)."""
-    try:
-        return operation(*args)
-    except Exception as error:
-        name: str = getattr(operation, "__name__", "a call")
-        failure = store_failed(error, name if doing is None else doing)
-        raise SessionError(failure) from error
 
 
 def open_verdict(

@@ -14,7 +14,7 @@ from sessio.core._users import as_user_id, user_room
 from sessio.errors import error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._revoke_user import revoke_sessions, revoked_rooms
-from sessio.sync._session import call_store
+from sessio.sync._store_calls import call_store
 from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sessio.testing._asgi_server import run_asgi as run_asgi
     from sessio.testing._clients import AsyncSocketClient as AsyncSocketClient
     from sessio.testing._clients import Refused as Refused
     from sessio.testing._clients import SocketClient as SocketClient
@@ -39,9 +40,8 @@ if TYPE_CHECKING:
     from sessio.testing._server_side import mint as mint
     from sessio.testing._server_side import watch_disconnects as watch_disconnects
     from sessio.testing._servers import free_port as free_port
-    from sessio.testing._servers import run_asgi as run_asgi
-    from sessio.testing._servers import run_wsgi as run_wsgi
     from sessio.testing._serving import serve as serve
+    from sessio.testing._wsgi_server import run_wsgi as run_wsgi
 
 __all__ = [
     "TIMEOUT",
@@ -79,8 +79,8 @@ _LAZY = {
     "mint": "_server_side",
     "watch_disconnects": "_server_side",
     "free_port": "_servers",
-    "run_asgi": "_servers",
-    "run_wsgi": "_servers",
+    "run_asgi": "_asgi_server",
+    "run_wsgi": "_wsgi_server",
     "serve": "_serving",
 }
 

@@ -7,7 +7,8 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
-from sessio.testing._servers import run_asgi, run_wsgi
+from sessio.testing._asgi_server import run_asgi
+from sessio.testing._wsgi_server import run_wsgi
 
 __all__ = ["is_asgi", "serve"]
 

@@ -624,8 +624,8 @@ def test_secrets_none_accepts_plain_ids_on_purpose() -> None:
 
 
 def _general_read(fmt: Any, value: str) -> SessionRef | Failure:
-    """What `read_cookie` answered before its one-secret fast path: the `_unsign` loop."""
-    from sessio.core.formats.express import _unsign
+    """What `read_cookie` answered before its one-secret fast path: the `unsign_with` loop."""
+    from sessio.core.formats._express_cookie import unsign_with
 
     if "%" in value:
         value = decode_uri_component(value) or value
@@ -635,7 +635,7 @@ def _general_read(fmt: Any, value: str) -> SessionRef | Failure:
         return Failure.malformed(fmt.key, "a signed value without a signature")
     if not value.isascii() and re.search("[\ud800-\udfff]", value):
         return Failure.malformed(fmt.key, "it is not encodable text")
-    verified = _unsign(value[2:], fmt._keyed)
+    verified = unsign_with(value[2:], fmt._keyed)
     if verified is None:
         return Failure.bad_signature(fmt.key, len(fmt.secrets))
     return SessionRef(verified[0], fmt.store_key(verified[0]), verified[1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import import_module
@@ -25,6 +24,7 @@ from django.db.models import F  # type: ignore[import-untyped]
 from django.utils import timezone  # type: ignore[import-untyped]
 
 from sessio.aio._primitives import to_thread
+from sessio.aio.stores._django_db import KEY_LOCKS, recycled_connections
 from sessio.core.formats.django_native import (
     DjangoNativeFormat,
     canonical,
@@ -105,7 +105,7 @@ class DjangoStore:
     # -- the blocking side: Django, called directly -------------------------------------------
 
     def _get(self, key: str) -> bytes | None:
-        with _recycled_connections():
+        with recycled_connections():
             return self._read(key)
 
     def _load(self, key: str) -> tuple[Any, dict[str, Any]] | None:
@@ -139,7 +139,7 @@ class DjangoStore:
 
     def _set(self, key: str, value: bytes, ttl: int | None) -> None:
         data = _document(value)
-        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+        with KEY_LOCKS.hold(self._lock_name(key)), recycled_connections():
             if ttl is not None and ttl <= 0:
                 self._remove(key)
                 return
@@ -151,14 +151,14 @@ class DjangoStore:
                 self._save(key, data, must_create=True)
 
     def _delete(self, key: str) -> None:
-        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+        with KEY_LOCKS.hold(self._lock_name(key)), recycled_connections():
             self._remove(key)
 
     def _compare_and_set(
         self, key: str, expected: bytes | None, value: bytes | None, ttl: int | None
     ) -> tuple[bool, bytes | None]:
         data = None if value is None else _document(value)
-        with _KEY_LOCKS.hold(self._lock_name(key)), _recycled_connections():
+        with KEY_LOCKS.hold(self._lock_name(key)), recycled_connections():
             try:
                 with self._row_locked(key):
                     current = self._read(key)
@@ -174,15 +174,15 @@ class DjangoStore:
                 return False, self._read(key)
 
     def _take(self, key: str) -> bytes | None:
-        lock = _KEY_LOCKS.hold(self._lock_name(key))
-        with lock, _recycled_connections(), self._row_locked(key):
+        lock = KEY_LOCKS.hold(self._lock_name(key))
+        with lock, recycled_connections(), self._row_locked(key):
             current = self._read(key)
             if current is not None:
                 self._remove(key)
             return current
 
     def _ttl(self, key: str) -> float | None:
-        with _recycled_connections():
+        with recycled_connections():
             if self.transactional:
                 now = timezone.now()
                 expires = (
@@ -242,33 +242,6 @@ class DjangoStore:
             yield
 
 
-class _KeyLocks:
-    """One lock per key, alive while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]
-                else:
-                    self._locks[key] = (lock, users - 1)
-
-
-_KEY_LOCKS = _KeyLocks()
-
-
 def _engine_class(engine: str | type[Any] | None) -> type[Any]:
     if engine is None:
         engine = settings.SESSION_ENGINE
@@ -290,22 +263,6 @@ def _document(value: bytes) -> dict[str, Any]:
     if isinstance(document, str):
         raise ValueError(f"DjangoStore stores the django_native format's bytes: {document}")
     return document
-
-
-def _recycle() -> None:
-    # django.db.close_old_connections, minus connections inside someone's transaction.
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
-
-
-@contextmanager
-def _recycled_connections() -> Iterator[None]:
-    _recycle()
-    try:
-        yield
-    finally:
-        _recycle()
 
 
 async def _django(function: Callable[..., T], *args: Any) -> T:

@@ -2,10 +2,9 @@
 
 Facts, from the modules' own code:
 
-* cookie value: ``s:`` + sid + ``.`` + base64(HMAC-SHA256(secret, sid)), standard alphabet,
-  ``=`` padding stripped; URL-encoded in the header (the ``cookie`` module decodes only when
-  the value contains ``%``, and keeps the raw value if decoding fails); the signature is split
-  off at the *last* ``.``; with several secrets the first signs and any verifies.
+* cookie value: ``s:`` + sid + ``.`` + cookie-signature's signature, URL-encoded in the header
+  (how it is signed and decoded: `sessio.core.formats._express_cookie`); with several
+  secrets the first signs and any verifies.
 * an unsigned value is no session (express-session ignores it).
 * store: key ``sess:`` + session_id, value ``JSON.stringify(session)`` with a ``cookie`` object
   (``originalMaxAge``, ``expires`` as an ISO string or null, ``httpOnly``, ``path``, ...).
@@ -21,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import string
 from binascii import b2a_base64
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,99 +34,22 @@ from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import SessionRef
 from sessio.core.formats._base import StoreFormat
-from sessio.core.signers._primitives import (
-    b64encode_std_nopad,
-    b64encode_url_nopad,
-    hmac_digest,
-    hmac_sha256_states,
-    hmac_sha256_with,
-    to_bytes,
+from sessio.core.formats._express_cookie import (
+    SIGNATURE_LENGTH,
+    decode_uri_component,
+    keyed_hmacs,
+    sign,
+    unsign,
+    unsign_with,
 )
+from sessio.core.signers._primitives import b64encode_url_nopad, hmac_sha256_states, to_bytes
 
 __all__ = ["ExpressFormat", "decode_uri_component", "express", "sign", "unsign"]
 
-_HEX_BYTE = {a + b: bytes((int(a + b, 16),)) for a in string.hexdigits for b in string.hexdigits}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What `json.loads` uses for text, called without its per-call checks.
 _JSON = json.JSONDecoder()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def decode_uri_component(value: str) -> str | None:
-    """JavaScript's ``decodeURIComponent``: None where it would throw (bad ``%`` or UTF-8)."""
-    if "%" not in value:
-        return value
-    # The escapes express-session writes into a signed cookie. Each match starts at a "%"
-    # of the input and none yields a "%", so replacing them one after another decodes each
-    # escape exactly once, as decodeURIComponent does; anything left goes the long way.
-    # A replace costs a method call even when it finds nothing; "%" in ... does not.
-    common = value.replace("%3A", ":")
-    if "%" in common:
-        common = common.replace("%2F", "/")
-        if "%" in common:
-            common = common.replace("%2B", "+")
-            if "%" in common:
-                common = common.replace("%3D", "=")
-    if "%" not in common:
-        return common
-    # Percent-escapes are UTF-8 bytes; raw characters encode to whole UTF-8 sequences, so
-    # decoding the joined bytes fails exactly where decodeURIComponent throws.
-    first, *rest = value.split("%")
-    try:
-        chunks = [first.encode("utf-8")]
-        for part in rest:
-            byte = _HEX_BYTE.get(part[:2])
-            if byte is None:
-                return None
-            chunks.append(byte)
-            chunks.append(part[2:].encode("utf-8"))
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeError:
-        return None
-
-
-def sign(value: str, secret: str | bytes) -> str:
-    """cookie-signature's ``sign``: ``value.base64(HMAC-SHA256)`` without padding."""
-    mac = hmac_digest(to_bytes(secret), value.encode("utf-8"), "sha256")
-    return f"{value}.{b64encode_std_nopad(mac)}"
-
-
-def unsign(signed: str, secrets: Sequence[str | bytes]) -> tuple[str, int] | None:
-    """The value and the index of the secret that signed it, or None when none did.
-
-    cookie-signature compares ``sign(value)`` with the whole input; as the input starts with
-    ``value``, comparing the signatures alone is the same test.
-    """
-    return _unsign(signed, _hmacs(secrets))
-
-
-def _hmacs(secrets: Sequence[str | bytes]) -> tuple[Callable[[bytes], bytes], ...]:
-    return tuple(hmac_sha256_with(to_bytes(secret)) for secret in secrets)
-
-
-# A SHA-256 digest is 32 bytes: 44 base64 characters, the last one the "=" that
-# cookie-signature strips.
-_SIGNATURE_LENGTH = 43
-
-
-def _unsign(signed: str, keyed: Sequence[Callable[[bytes], bytes]]) -> tuple[str, int] | None:
-    dot = signed.rfind(".")
-    if dot < 0:
-        return None
-    value = signed[:dot]
-    message = value.encode("utf-8")
-    given = signed[dot + 1 :].encode("utf-8", "replace")
-    if len(keyed) == 1:
-        # One secret, the usual case: no loop to set up on every handshake.
-        expected = b2a_base64(keyed[0](message), newline=False)[:_SIGNATURE_LENGTH]
-        return (value, 0) if compare_digest(expected, given) else None
-    found: tuple[str, int] | None = None
-    for index, mac in enumerate(keyed):
-        expected = b2a_base64(mac(message), newline=False)[:_SIGNATURE_LENGTH]
-        # Every secret is tried, so the time taken does not say which one matched.
-        if compare_digest(expected, given) and found is None:
-            found = (value, index)
-    return found
 
 
 def _iso_after(now: float, ms: float) -> str | None:
@@ -188,7 +109,7 @@ class ExpressFormat(StoreFormat):
 
     @_keyed.default
     def _key_secrets(self) -> tuple[Callable[[bytes], bytes], ...]:
-        return _hmacs(self.secrets)
+        return keyed_hmacs(self.secrets)
 
     @_one_secret.default
     def _one_secret_states(self) -> tuple[Any, Any] | None:
@@ -223,11 +144,11 @@ class ExpressFormat(StoreFormat):
         if dot < 0:
             return Failure.malformed(self.key, "a signed value without a signature")
         if self._one_secret is not None and value.isascii():
-            # What every cookie express-session sets takes: one secret, ASCII text. `_unsign`
+            # What every cookie express-session sets takes: one secret, ASCII text. `unsign_with`
             # and its HMAC inline, the bytes cut from one encoding (ASCII: the same bytes as
             # encoding each part, "replace" never replacing anything). Every call saved here
             # is saved on every handshake; tests/core/formats/test_express.py checks this
-            # path against `_unsign` itself.
+            # path against `unsign_with` itself.
             raw = value.encode()
             inner_start, outer_start = self._one_secret
             inner = inner_start.copy()
@@ -235,7 +156,7 @@ class ExpressFormat(StoreFormat):
             outer = outer_start.copy()
             outer.update(inner.digest())
             # b2a_base64 ends with "=\n" here; the slice drops both (a keyword would cost more).
-            expected = b2a_base64(outer.digest())[:_SIGNATURE_LENGTH]
+            expected = b2a_base64(outer.digest())[:SIGNATURE_LENGTH]
             if not compare_digest(expected, raw[dot + 1 :]):
                 return self._bad_signature
             session_id = value[2:dot]
@@ -245,7 +166,7 @@ class ExpressFormat(StoreFormat):
             # A lone surrogate cannot be hashed as UTF-8 (Node hashes U+FFFD in its place);
             # uid-safe never mints one, so no cookie express-session signed holds one.
             return Failure.malformed(self.key, "it is not encodable text")
-        verified = _unsign(value[2:], self._keyed)
+        verified = unsign_with(value[2:], self._keyed)
         if verified is None:
             return self._bad_signature
         session_id, index = verified
