@@ -475,7 +475,8 @@ def pieces(repeat: int = 7, number: int = 5000) -> dict[str, Any]:
     from sessio.core._handshake import decode_stored
     from sessio.core._rooms import session_room
     from sessio.sync import MemoryStore, SessionSockets
-    from sessio.sync._session import Session, open_verdict
+    from sessio.sync._opening import open_verdict
+    from sessio.sync._session import Session
 
     fmt = formats.express(secrets=[SECRET])
     store = MemoryStore()

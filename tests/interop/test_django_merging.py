@@ -21,7 +21,8 @@ from django_setup import setup_django
 
 from sessio.core import resolve
 from sessio.sync import DjangoStore
-from sessio.sync._session import Session, open_verdict
+from sessio.sync._opening import open_verdict
+from sessio.sync._session import Session
 
 ENGINES = ["db", "cached_db", "cache"]
 BOTH = [(name, mode) for name in ENGINES for mode in ("merging", "stock")]

@@ -30,8 +30,8 @@ from django.contrib.sessions.backends.db import (  # type: ignore[import-untyped
 from django_setup import setup_django
 
 from sessio import SessionError
+from sessio.aio._opening import open_verdict as aopen_verdict
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_verdict as aopen_verdict
 from sessio.aio.stores.django import DjangoStore as AsyncDjangoStore
 from sessio.core import Failure, plan_create, resolve
 from sessio.core._stored import StoredSession
@@ -42,7 +42,8 @@ from sessio.core.formats.django_native import (
     django_native,
     parse_canonical,
 )
-from sessio.sync._session import Session, open_verdict
+from sessio.sync._opening import open_verdict
+from sessio.sync._session import Session
 from sessio.sync.stores import django as django_store
 from sessio.sync.stores.django import DjangoStore
 

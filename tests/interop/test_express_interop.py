@@ -26,14 +26,14 @@ from node_app import COOKIE, ExpressApp, run_express
 
 from redis_server import RedisServer
 from sessio import formats
+from sessio.aio._opening import open_verdict as open_async
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_verdict as open_async
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, Format, SessionRef, StoredSession, decode_stored, resolve
 from sessio.errors import SessionError
 from sessio.sync import SessionSockets
+from sessio.sync._opening import open_verdict as open_sync
 from sessio.sync._session import Session
-from sessio.sync._session import open_verdict as open_sync
 from sessio.sync.stores.redis import RedisStore
 
 NEW, OLD = "new", "old"

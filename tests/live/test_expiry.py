@@ -32,11 +32,11 @@ import sessio.aio
 import sessio.sync
 from servers import async_client, run_asgi, run_wsgi
 from sessio import Failure, Minted, formats, resolve
+from sessio.aio._opening import open_verdict as open_async
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_verdict as open_async
 from sessio.core import StoreFormat
+from sessio.sync._opening import open_verdict as open_sync
 from sessio.sync._session import Session
-from sessio.sync._session import open_verdict as open_sync
 
 pytestmark = pytest.mark.anyio
 

@@ -38,11 +38,11 @@ import sessio.sync
 from redis_server import RedisServer
 from servers import HOST, async_client, run_asgi, run_wsgi
 from sessio import ConflictError, Failure, SessionError, formats, resolve
+from sessio.aio._opening import open_verdict as open_async
 from sessio.aio._session import AsyncSession
-from sessio.aio._session import open_verdict as open_async
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
+from sessio.sync._opening import open_verdict as open_sync
 from sessio.sync._session import Session
-from sessio.sync._session import open_verdict as open_sync
 from sessio.sync.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ import pytest
 from sessio import SessionError, formats
 from sessio.core import Failure, resolve
 from sessio.sync import MemoryStore
-from sessio.sync._session import open_verdict
+from sessio.sync._opening import open_verdict
 
 
 def test_a_session_past_its_lifetime_stays_deleted_after_a_save() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from sessio import ClientSession, ConflictError, Failure, SessionError, formats, resolve
 from sessio.aio import AsyncSession, MemoryStore
-from sessio.aio._session import open_verdict
+from sessio.aio._opening import open_verdict
 from sessio.core import Minted, plan_create
 
 pytestmark = pytest.mark.anyio

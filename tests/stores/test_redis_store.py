@@ -23,7 +23,8 @@ from redis_server import RedisServer
 from servers import HOST
 from sessio import SessionError, formats
 from sessio.aio import AsyncSessionSockets
-from sessio.aio._session import AsyncSession, open_verdict
+from sessio.aio._opening import open_verdict
+from sessio.aio._session import AsyncSession
 from sessio.aio.stores.redis import COMPARE_AND_SET
 from sessio.aio.stores.redis import RedisStore as AsyncRedisStore
 from sessio.core import Failure, resolve

@@ -13,10 +13,11 @@ imported when first asked for, so that ``import sessio.aio`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.aio._manager_channel import AsyncManagerChannel
+from sessio.aio._opening import open_session
 from sessio.aio._revoke import revoke
 from sessio.aio._revoke_user import register_session, revoke_user
 from sessio.aio._rotate import rotate
-from sessio.aio._session import AsyncSession, open_session
+from sessio.aio._session import AsyncSession
 from sessio.aio._sockets import AsyncSessionNamespace, AsyncSessionSockets
 from sessio.aio._tickets import issue_ticket
 from sessio.aio.stores import ControlChannel, MemoryStore, Store, UserIndex

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import socketio
 
 from sessio.aio._liveness import AsyncLiveness
-from sessio.aio._session import open_verdict
+from sessio.aio._opening import open_verdict
 from sessio.aio._tickets import SOCKET_COOKIE
 from sessio.aio._users import AsyncUsers
 from sessio.aio.stores._protocol import ControlChannel, Store

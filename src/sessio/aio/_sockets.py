@@ -15,9 +15,11 @@ from sessio.aio._early import install_early_reads
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._metered import metered
 from sessio.aio._namespace import AsyncSessionNamespace, H, accepts, without_auth
+from sessio.aio._opening import open_verdict
 from sessio.aio._ownership import install, install_all
 from sessio.aio._rotate import AsyncRotation, rotate
-from sessio.aio._session import AsyncSession, call_store, open_verdict
+from sessio.aio._session import AsyncSession
+from sessio.aio._store_calls import call_store
 from sessio.aio._tickets import issue_ticket, open_handshake
 from sessio.aio._user_api import AsyncUserSockets
 from sessio.aio._users import AsyncUsers

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from sessio.aio._session import AsyncSession, open_verdict
+from sessio.aio._opening import open_verdict
+from sessio.aio._session import AsyncSession
 from sessio.aio._store_calls import call_store
 from sessio.aio.stores._protocol import Store
 from sessio.core import Failure, Format

@@ -23,7 +23,8 @@ import socketio
 from sessio.aio._liveness import AsyncLiveness
 from sessio.aio._presence import AsyncPresence
 from sessio.aio._primitives import ThreadLock
-from sessio.aio._session import AsyncSession, call_store
+from sessio.aio._session import AsyncSession
+from sessio.aio._store_calls import call_store
 from sessio.aio.stores._protocol import Store
 from sessio.aio.stores._user_index import UserIndex
 from sessio.core import Failure, Format, StoreFormat

@@ -14,10 +14,11 @@ imported when first asked for, so that ``import sessio.sync`` needs neither.
 from typing import TYPE_CHECKING
 
 from sessio.sync._manager_channel import ManagerChannel
+from sessio.sync._opening import open_session
 from sessio.sync._revoke import revoke
 from sessio.sync._revoke_user import register_session, revoke_user
 from sessio.sync._rotate import rotate
-from sessio.sync._session import Session, open_session
+from sessio.sync._session import Session
 from sessio.sync._sockets import SessionNamespace, SessionSockets
 from sessio.sync._tickets import issue_ticket
 from sessio.sync.stores import ControlChannel, MemoryStore, Store, UserIndex

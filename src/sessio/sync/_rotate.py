@@ -28,7 +28,7 @@ from sessio.core._control import (
 from sessio.core._rooms import session_room
 from sessio.errors import error_for
 from sessio.sync._liveness import Liveness
-from sessio.sync._session import open_verdict
+from sessio.sync._opening import open_verdict
 from sessio.sync._tickets import SOCKET_COOKIE
 from sessio.sync._users import Users
 from sessio.sync.stores._protocol import ControlChannel, Store

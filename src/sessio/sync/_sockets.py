@@ -23,9 +23,11 @@ from sessio.sync._early import install_early_reads
 from sessio.sync._liveness import Liveness
 from sessio.sync._metered import metered
 from sessio.sync._namespace import H, SessionNamespace, accepts, without_auth
+from sessio.sync._opening import open_verdict
 from sessio.sync._ownership import install, install_all
 from sessio.sync._rotate import Rotation, rotate
-from sessio.sync._session import Session, call_store, open_verdict
+from sessio.sync._session import Session
+from sessio.sync._store_calls import call_store
 from sessio.sync._tickets import issue_ticket, open_handshake
 from sessio.sync._user_api import UserSockets
 from sessio.sync._users import Users

@@ -17,7 +17,8 @@ from sessio.core import Failure, Format
 from sessio.core._handshake import resolve, resolve_value
 from sessio.core._tickets import TICKET_BYTES, plan_ticket, redeem, ticket_in, ticket_key
 from sessio.errors import SessionError, error_for
-from sessio.sync._session import Session, open_verdict
+from sessio.sync._opening import open_verdict
+from sessio.sync._session import Session
 from sessio.sync._store_calls import call_store
 from sessio.sync.stores._protocol import Store
 

@@ -35,7 +35,8 @@ from sessio.errors import SessionError, error_for
 from sessio.sync._liveness import Liveness
 from sessio.sync._presence import Presence
 from sessio.sync._primitives import ThreadLock
-from sessio.sync._session import Session, call_store
+from sessio.sync._session import Session
+from sessio.sync._store_calls import call_store
 from sessio.sync.stores._protocol import Store
 from sessio.sync.stores._user_index import UserIndex
 
