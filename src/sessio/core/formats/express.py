@@ -34,7 +34,7 @@ from attrs import field, frozen
 from sessio.core._failures import Failure
 from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
-from sessio.core._verdicts import SessionRef
+from sessio.core._verdicts import SessionRef, new_session_ref
 from sessio.core.formats._base import StoreFormat
 from sessio.core.signers._primitives import (
     b64encode_std_nopad,
@@ -240,7 +240,7 @@ class ExpressFormat(StoreFormat):
                 return self._bad_signature
             session_id = value[2:dot]
             # `store_key`, inline.
-            return SessionRef(session_id, self.prefix + session_id, 0)
+            return new_session_ref(session_id, self.prefix + session_id, 0)
         if not value.isascii() and _SURROGATE.search(value):
             # A lone surrogate cannot be hashed as UTF-8 (Node hashes U+FFFD in its place);
             # uid-safe never mints one, so no cookie express-session signed holds one.
@@ -250,7 +250,7 @@ class ExpressFormat(StoreFormat):
             return self._bad_signature
         session_id, index = verified
         # `store_key`, inline: this runs on every handshake.
-        return SessionRef(session_id, self.prefix + session_id, index)
+        return new_session_ref(session_id, self.prefix + session_id, index)
 
     def store_key(self, session_id: str) -> str:
         """``sess:`` + session_id, as connect-redis keys it."""
