@@ -160,9 +160,19 @@ def test_the_last_cookie_is_found_whatever_quotes_come_before(
 )
 @example(" a=1", " a")
 @example("x; a =1", "a ")
+@example("x=1; a", "a")  # the name ends the header: nothing to index after it
+@example("a", "a")
 def test_find_cookie_answers_as_the_full_parse_does(header: str, name: str) -> None:
     # find_cookie is the handshake's fast path; it must never disagree with the parser.
     assert find_cookie(header, name) == parse_cookie_header(header).get(name)
+
+
+def test_find_cookie_answers_the_same_when_asked_again() -> None:
+    # Names that a piece can carry are remembered; the others are checked on every call.
+    for _ in range(3):
+        assert find_cookie("a=1; b=2", "b") == "2"
+        assert find_cookie("a=1; b=2", " b") is None
+        assert find_cookie("a=1; b=2", "a=1") is None
 
 
 @settings(max_examples=300)
