@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
 from sessio.core.formats._aiohttp import DocumentError, open_document
 from sessio.core.formats._base import CookieFormat, StoreFormat
+from sessio.core.signers._primitives import hmac_sha256_with
 
 __all__ = [
     "AiohttpCookieFormat",
@@ -127,30 +129,52 @@ class AiohttpCookieFormat(CookieFormat):
         return ClientSession(document.data, secret_index, created)
 
     def _decrypt(self, token: str, now: float) -> tuple[str, int] | Failure:
-        """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index."""
-        try:
-            from cryptography.fernet import Fernet, InvalidToken
-        except ImportError:
-            return Failure.malformed(
-                self.key,
-                "decrypting it needs the 'cryptography' package: pip install cryptography "
-                "(sessio's 'aiohttp' extra brings it)",
-            )
-        try:
-            raw = base64.urlsafe_b64decode(token.encode("utf-8"))
-        except (binascii.Error, ValueError):
-            raw = b""
+        """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index.
+
+        Fernet's steps on the one base64 decoding of the token: the signature
+        (HMAC-SHA256 on kept key states), AES-CBC with cryptography's cipher, PKCS7, then
+        the time. `cryptography.fernet` would decode the token again for every key tried.
+        """
+        keys = self._fernets.get("keys")
+        if keys is None:
+            made = _fernet_parts(self.fernet_keys)
+            if made is None:
+                return Failure.malformed(
+                    self.key,
+                    "decrypting it needs the 'cryptography' package: pip install "
+                    "cryptography (sessio's 'aiohttp' extra brings it)",
+                )
+            # setdefault: two threads here at once keep one tuple between them.
+            keys = self._fernets.setdefault("keys", made)
+        cipher, cbc = keys[0], keys[1]
+        if token.isascii():
+            # base64.urlsafe_b64decode's own steps, without its two calls around them.
+            try:
+                raw = binascii.a2b_base64(token.encode("ascii").translate(_URLSAFE))
+            except binascii.Error:
+                raw = b""
+        else:
+            try:
+                raw = base64.urlsafe_b64decode(token.encode("utf-8"))
+            except (binascii.Error, ValueError):
+                raw = b""
         if len(raw) < 9 or raw[0] != 0x80:
             return Failure.malformed(self.key, "it is not a Fernet token")
-        fernets = self._fernets.get("keys")
-        if fernets is None:
-            # setdefault: two threads here at once keep one tuple between them.
-            made = tuple(Fernet(base64.urlsafe_b64encode(k)) for k in self.fernet_keys)
-            fernets = self._fernets.setdefault("keys", made)
-        for index, fernet in enumerate(fernets):
+        if not token.isascii():
+            # Fernet.decrypt refuses text that is not ASCII (ValueError) under every key.
+            return Failure.bad_signature(self.key, len(self.fernet_keys))
+        signed, signature = raw[:-32], raw[-32:]
+        for index, (mac, aes) in enumerate(keys[2]):
+            if not hmac.compare_digest(mac(signed), signature):
+                continue
             try:
-                plaintext = fernet.decrypt(token)
-            except (InvalidToken, ValueError, TypeError):
+                decryptor = cipher(aes, cbc(raw[9:25])).decryptor()
+                padded = decryptor.update(raw[25:-32]) + decryptor.finalize()
+            except ValueError:  # a short IV, or a ciphertext that is not whole blocks
+                continue
+            # PKCS7, as cryptography's unpadder checks it.
+            pad = padded[-1] if padded else 0
+            if not 0 < pad <= 16 or padded.count(pad, -pad) != pad:
                 continue
             # The signature is checked first, so that a stale token under a wrong key is
             # reported as the wrong key (cryptography checks the time first).
@@ -161,10 +185,28 @@ class AiohttpCookieFormat(CookieFormat):
                 if int(now) + _MAX_CLOCK_SKEW < issued:
                     return Failure.malformed(self.key, "its Fernet timestamp is in the future")
             try:
-                return plaintext.decode("utf-8"), index
+                return padded[:-pad].decode("utf-8"), index
             except UnicodeDecodeError:
                 return Failure.malformed(self.key, "the decrypted session is not UTF-8")
         return Failure.bad_signature(self.key, len(self.fernet_keys))
+
+
+# base64.urlsafe_b64decode's alphabet mapping: "-" and "_" to "+" and "/".
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _fernet_parts(fernet_keys: tuple[bytes, ...]) -> tuple[Any, ...] | None:
+    """cryptography's ``Cipher`` and ``CBC``, then each key's (HMAC, AES) as Fernet splits it.
+
+    None without cryptography (imported only here, at the first decryption).
+    """
+    try:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    except ImportError:
+        return None
+    # Fernet: the first 16 bytes sign, the last 16 encrypt.
+    parts = tuple((hmac_sha256_with(k[:16]), algorithms.AES(k[16:])) for k in fernet_keys)
+    return (Cipher, modes.CBC, parts)
 
 
 @frozen
