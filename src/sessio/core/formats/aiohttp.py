@@ -27,11 +27,12 @@ import hmac
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, ClassVar, Literal, TypeAlias, overload
 
 import attrs
 from attrs import field, frozen
 
+from sessio.core._changes import MAX_NESTING, TOO_DEEP, nested_too_deep
 from sessio.core._failures import Failure
 from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
@@ -54,6 +55,7 @@ AiohttpCookieStorage = Literal["simple", "encrypted"]
 
 _STORAGES: tuple[AiohttpStorage, ...] = ("simple", "encrypted", "redis")
 _COOKIE_STORAGES: tuple[AiohttpCookieStorage, ...] = ("simple", "encrypted")
+_JSON = json.JSONDecoder()
 # cryptography's _MAX_CLOCK_SKEW: a token from further in the future is refused.
 _MAX_CLOCK_SKEW = 60
 
@@ -104,12 +106,17 @@ class AiohttpCookieFormat(CookieFormat):
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
     name: str = field(default="aiohttp", init=False)
+    checks_nesting: ClassVar[bool] = True
     # One `Fernet` per key, made at the first decryption (cryptography is imported only
     # then): building one per cookie cost more than the decryption itself.
     _fernets: dict[str, tuple[Any, ...]] = field(init=False, factory=dict, eq=False, repr=False)
 
     def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
-        """Decrypt (encrypted) and open the JSON document in the cookie."""
+        """Decrypt (encrypted) and open the JSON document in the cookie.
+
+        Refuses a session nested more than `MAX_NESTING` deep itself, as `resolve` would
+        (`checks_nesting`): the JSON text bounds the depth, so most sessions are not walked.
+        """
         secret_index: int | None = None
         text = value
         if self.storage == "encrypted":
@@ -118,15 +125,19 @@ class AiohttpCookieFormat(CookieFormat):
                 return opened
             text, secret_index = opened
         try:
-            document = open_document(json.loads(text), self.max_age, now)
+            # json.loads's own decoder, called direct (the text is always a str here).
+            document = open_document(_JSON.decode(text), self.max_age, now)
         except DocumentError as error:
             return Failure.malformed(self.key, str(error))
         except (ValueError, RecursionError):
             return Failure.malformed(self.key, "it is not JSON")
         if isinstance(document, str):
             return Failure.expired(document)
-        created = None if document.created is None else float(document.created)
-        return ClientSession(document.data, secret_index, created)
+        data, created = document
+        # Every object and array in the data opens with a bracket of its own in the text.
+        if text.count("{") + text.count("[") > MAX_NESTING and nested_too_deep(data):
+            return Failure.malformed(self.key, TOO_DEEP)
+        return ClientSession(data, secret_index, None if created is None else float(created))
 
     def _decrypt(self, token: str, now: float) -> tuple[str, int] | Failure:
         """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index.
@@ -247,8 +258,8 @@ class AiohttpStoreFormat(StoreFormat):
             return Failure.corrupt("not UTF-8 JSON")
         if isinstance(document, str):
             return Failure.expired(document)
-        meta = {} if document.created is None else {"created": document.created}
-        return StoredSession(document.data, meta)
+        data, created = document
+        return StoredSession(data, {} if created is None else {"created": created})
 
     def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
         """The JSON document RedisStorage writes, with ``ex=max_age``.
