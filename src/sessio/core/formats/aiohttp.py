@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -39,7 +38,6 @@ from sessio.core._stored import Encoded, StoredSession
 from sessio.core._verdicts import ClientSession, SessionRef
 from sessio.core.formats._aiohttp import DocumentError, open_document
 from sessio.core.formats._base import CookieFormat, StoreFormat
-from sessio.core.signers._primitives import hmac_sha256_with
 
 __all__ = [
     "AiohttpCookieFormat",
@@ -140,24 +138,20 @@ class AiohttpCookieFormat(CookieFormat):
         return ClientSession(data, secret_index, None if created is None else float(created))
 
     def _decrypt(self, token: str, now: float) -> tuple[str, int] | Failure:
-        """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index.
-
-        Fernet's steps on the one base64 decoding of the token: the signature
-        (HMAC-SHA256 on kept key states), AES-CBC with cryptography's cipher, PKCS7, then
-        the time. `cryptography.fernet` would decode the token again for every key tried.
-        """
-        keys = self._fernets.get("keys")
-        if keys is None:
-            made = _fernet_parts(self.fernet_keys)
-            if made is None:
+        """``Fernet.decrypt(token)`` with each key in turn, then the time: text and key index."""
+        fernets = self._fernets.get("keys")
+        if fernets is None:
+            try:
+                from cryptography.fernet import Fernet
+            except ImportError:
                 return Failure.malformed(
                     self.key,
                     "decrypting it needs the 'cryptography' package: pip install "
                     "cryptography (sessio's 'aiohttp' extra brings it)",
                 )
             # setdefault: two threads here at once keep one tuple between them.
-            keys = self._fernets.setdefault("keys", made)
-        decryptor_of, cbc = keys[0], keys[1]
+            made = tuple(Fernet(base64.urlsafe_b64encode(k)) for k in self.fernet_keys)
+            fernets = self._fernets.setdefault("keys", made)
         if token.isascii():
             # base64.urlsafe_b64decode's own steps, without its two calls around them.
             try:
@@ -171,25 +165,19 @@ class AiohttpCookieFormat(CookieFormat):
                 raw = b""
         if len(raw) < 9 or raw[0] != 0x80:
             return Failure.malformed(self.key, "it is not a Fernet token")
-        if not token.isascii():
-            # Fernet.decrypt refuses text that is not ASCII (ValueError) under every key.
+        if not token.isascii() or len(raw) < _SHORTEST or (len(raw) - _SHORTEST) % 16:
+            # No key can open it: Fernet refuses text that is not ASCII, and an IV or a
+            # ciphertext that is not whole blocks (or none, so no padding), under every key.
             return Failure.bad_signature(self.key, len(self.fernet_keys))
-        if len(raw) < _SHORTEST or (len(raw) - _SHORTEST) % 16:
-            # No key can open it: cryptography would refuse the IV or the ciphertext (not
-            # whole blocks, or none, so no PKCS7 padding) after any signature that matched.
-            return Failure.bad_signature(self.key, len(self.fernet_keys))
-        signed, signature = raw[:-32], raw[-32:]
-        for index, (mac, aes) in enumerate(keys[2]):
-            if not hmac.compare_digest(mac(signed), signature):
+        # Fernet itself (cryptography's): the signature, AES-CBC and the padding, key by key.
+        # Without a ttl: the time is checked below, after the signature, so that a stale
+        # token under a wrong key is reported as the wrong key (cryptography checks the time
+        # first).
+        for index, fernet in enumerate(fernets):
+            try:
+                plaintext = fernet.decrypt(token)
+            except Exception:  # InvalidToken, or whatever a key cannot make of the token
                 continue
-            decryptor = decryptor_of(aes, cbc(raw[9:25]))
-            padded = decryptor.update(raw[25:-32]) + decryptor.finalize()
-            # PKCS7, as cryptography's unpadder checks it.
-            pad = padded[-1] if padded else 0
-            if not 0 < pad <= 16 or padded.count(pad, -pad) != pad:
-                continue
-            # The signature is checked first, so that a stale token under a wrong key is
-            # reported as the wrong key (cryptography checks the time first).
             if self.max_age is not None:
                 issued = int.from_bytes(raw[1:9], "big")
                 if issued + self.max_age < int(now):
@@ -197,7 +185,7 @@ class AiohttpCookieFormat(CookieFormat):
                 if int(now) + _MAX_CLOCK_SKEW < issued:
                     return Failure.malformed(self.key, "its Fernet timestamp is in the future")
             try:
-                return padded[:-pad].decode("utf-8"), index
+                return plaintext.decode("utf-8"), index
             except UnicodeDecodeError:
                 return Failure.malformed(self.key, "the decrypted session is not UTF-8")
         return Failure.bad_signature(self.key, len(self.fernet_keys))
@@ -205,47 +193,6 @@ class AiohttpCookieFormat(CookieFormat):
 
 # base64.urlsafe_b64decode's alphabet mapping: "-" and "_" to "+" and "/".
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
-
-
-def _fernet_parts(fernet_keys: tuple[bytes, ...]) -> tuple[Any, ...] | None:
-    """A decryptor maker (AES, mode), ``CBC``, then each key's (HMAC, AES) as Fernet splits it.
-
-    None without cryptography (imported only here, at the first decryption).
-    """
-    try:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    except ImportError:
-        return None
-    # Fernet: the first 16 bytes sign, the last 16 encrypt.
-    parts = tuple((hmac_sha256_with(k[:16]), algorithms.AES(k[16:])) for k in fernet_keys)
-    return (_decryptor_maker(Cipher, algorithms.AES, modes.CBC), modes.CBC, parts)
-
-
-def _decryptor_maker(cipher: Any, aes: Any, cbc: Any) -> Any:
-    """What ``Cipher(aes, cbc).decryptor()`` calls, when this cryptography has it; else that.
-
-    ``Cipher.__init__`` checks its arguments' interfaces with ABC ``isinstance`` calls and the
-    IV's length: 12,000 instructions of the 32,000 a decryptor cost, measured under callgrind.
-    `_decrypt` gives it nothing those checks would refuse (an `AES` key and a 16-byte IV).
-    The private function is used only once it decrypted a known block as ``Cipher`` does.
-    """
-
-    def public(algorithm: Any, mode: Any) -> Any:
-        return cipher(algorithm, mode).decryptor()
-
-    try:
-        from cryptography.hazmat.bindings._rust import openssl
-
-        private = openssl.ciphers.create_decryption_ctx
-        key, iv, block = bytes(range(16)), bytes(range(16, 32)), bytes(range(32, 64))
-        encryptor = cipher(aes(key), cbc(iv)).encryptor()
-        sealed = encryptor.update(block) + encryptor.finalize()
-        check = private(aes(key), cbc(iv))
-        if check.update(sealed) + check.finalize() == block:
-            return private
-    except Exception:  # any change in cryptography's internals: the public way
-        pass
-    return public
 
 
 # The shortest Fernet token that holds a plaintext: version, time, IV, one block, HMAC.
