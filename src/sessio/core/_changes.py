@@ -16,6 +16,7 @@ from attrs import field, frozen
 
 __all__ = [
     "MAX_NESTING",
+    "TOO_DEEP",
     "Changes",
     "apply",
     "conflicts",
@@ -29,6 +30,8 @@ __all__ = [
 #: (``copy.deepcopy`` twice), so a 500-deep list in a cookie or a store value would exhaust
 #: the interpreter's recursion limit; no real session comes near this.
 MAX_NESTING = 100
+#: Why a cookie session nested deeper than `MAX_NESTING` is refused (``malformed-cookie``).
+TOO_DEEP = f"its session nests more than {MAX_NESTING} levels deep"
 
 
 def _frozen_set(keys: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:

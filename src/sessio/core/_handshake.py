@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sessio.core._changes import MAX_NESTING, nested_too_deep
+from sessio.core._changes import MAX_NESTING, TOO_DEEP, nested_too_deep
 from sessio.core._cookies import find_cookie, parse_cookie_header
 from sessio.core._failures import Failure
 from sessio.core._stored import StoredSession
@@ -40,7 +40,11 @@ def resolve(cookie_header: str | None, fmt: Format, now: float) -> Verdict:
         verdict = fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash
         return _unreadable(fmt, error)
-    if isinstance(verdict, ClientSession) and nested_too_deep(verdict.data):
+    if (
+        isinstance(verdict, ClientSession)
+        and not fmt.checks_nesting
+        and nested_too_deep(verdict.data)
+    ):
         return _too_deep(fmt)
     return verdict
 
@@ -58,7 +62,11 @@ def resolve_value(value: str, fmt: Format, now: float) -> Verdict:
         verdict = fmt.read_cookie(value, now)
     except Exception as error:  # a format bug must not become a server crash
         return _unreadable(fmt, error)
-    if isinstance(verdict, ClientSession) and nested_too_deep(verdict.data):
+    if (
+        isinstance(verdict, ClientSession)
+        and not fmt.checks_nesting
+        and nested_too_deep(verdict.data)
+    ):
         return _too_deep(fmt)
     return verdict
 
@@ -70,7 +78,7 @@ def _unreadable(fmt: Format, error: Exception) -> Failure:
 
 
 def _too_deep(fmt: Format) -> Failure:
-    return Failure.malformed(fmt.key, f"its session nests more than {MAX_NESTING} levels deep")
+    return Failure.malformed(fmt.key, TOO_DEEP)
 
 
 def decode_stored(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 from sessio.core._failures import Failure
 from sessio.core._stored import Encoded, StoredSession
@@ -41,6 +41,10 @@ class CookieFormat(abc.ABC):
     name: str
     #: The cookie that carries the session (``session`` for Flask and Starlette).
     key: str
+    #: Whether `read_cookie` itself refuses a session nested more than ``MAX_NESTING`` deep,
+    #: with `resolve`'s failure, so that `resolve` need not walk the session again (a format
+    #: that has the decoded text can often bound the depth without walking at all).
+    checks_nesting: ClassVar[bool] = False
 
     @property
     def writable(self) -> bool:
@@ -63,6 +67,9 @@ class StoreFormat(abc.ABC):
     #: The cookie that names the session (session.socket.io's fourth argument,
     #: ``connect.sid``).
     key: str
+    #: `CookieFormat.checks_nesting`'s counterpart, so that `resolve` can ask any format:
+    #: False, as `read_cookie` answers no session data (`decode_stored` has `nesting_bound`).
+    checks_nesting: ClassVar[bool] = False
 
     @property
     def writable(self) -> bool:

@@ -26,11 +26,12 @@ import binascii
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, ClassVar, Literal, TypeAlias, overload
 
 import attrs
 from attrs import field, frozen
 
+from sessio.core._changes import MAX_NESTING, TOO_DEEP, nested_too_deep
 from sessio.core._failures import Failure
 from sessio.core._keys import one_or_more_keys
 from sessio.core._stored import Encoded, StoredSession
@@ -52,6 +53,7 @@ AiohttpCookieStorage = Literal["simple", "encrypted"]
 
 _STORAGES: tuple[AiohttpStorage, ...] = ("simple", "encrypted", "redis")
 _COOKIE_STORAGES: tuple[AiohttpCookieStorage, ...] = ("simple", "encrypted")
+_JSON = json.JSONDecoder()
 # cryptography's _MAX_CLOCK_SKEW: a token from further in the future is refused.
 _MAX_CLOCK_SKEW = 60
 
@@ -102,12 +104,17 @@ class AiohttpCookieFormat(CookieFormat):
     key: str = "AIOHTTP_SESSION"
     max_age: int | None = None
     name: str = field(default="aiohttp", init=False)
+    checks_nesting: ClassVar[bool] = True
     # One `Fernet` per key, made at the first decryption (cryptography is imported only
     # then): building one per cookie cost more than the decryption itself.
     _fernets: dict[str, tuple[Any, ...]] = field(init=False, factory=dict, eq=False, repr=False)
 
     def read_cookie(self, value: str, now: float) -> ClientSession | Failure:
-        """Decrypt (encrypted) and open the JSON document in the cookie."""
+        """Decrypt (encrypted) and open the JSON document in the cookie.
+
+        Refuses a session nested more than `MAX_NESTING` deep itself, as `resolve` would
+        (`checks_nesting`): the JSON text bounds the depth, so most sessions are not walked.
+        """
         secret_index: int | None = None
         text = value
         if self.storage == "encrypted":
@@ -116,44 +123,61 @@ class AiohttpCookieFormat(CookieFormat):
                 return opened
             text, secret_index = opened
         try:
-            document = open_document(json.loads(text), self.max_age, now)
+            # json.loads's own decoder, called direct (the text is always a str here).
+            document = open_document(_JSON.decode(text), self.max_age, now)
         except DocumentError as error:
             return Failure.malformed(self.key, str(error))
         except (ValueError, RecursionError):
             return Failure.malformed(self.key, "it is not JSON")
         if isinstance(document, str):
             return Failure.expired(document)
-        created = None if document.created is None else float(document.created)
-        return ClientSession(document.data, secret_index, created)
+        data, created = document
+        # Every object and array in the data opens with a bracket of its own in the text.
+        if text.count("{") + text.count("[") > MAX_NESTING and nested_too_deep(data):
+            return Failure.malformed(self.key, TOO_DEEP)
+        return ClientSession(data, secret_index, None if created is None else float(created))
 
     def _decrypt(self, token: str, now: float) -> tuple[str, int] | Failure:
-        """``Fernet.decrypt(token, ttl=max_age)`` with each key in turn: text and key index."""
-        try:
-            from cryptography.fernet import Fernet, InvalidToken
-        except ImportError:
-            return Failure.malformed(
-                self.key,
-                "decrypting it needs the 'cryptography' package: pip install cryptography "
-                "(sessio's 'aiohttp' extra brings it)",
-            )
-        try:
-            raw = base64.urlsafe_b64decode(token.encode("utf-8"))
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) < 9 or raw[0] != 0x80:
-            return Failure.malformed(self.key, "it is not a Fernet token")
+        """``Fernet.decrypt(token)`` with each key in turn, then the time: text and key index."""
         fernets = self._fernets.get("keys")
         if fernets is None:
+            try:
+                from cryptography.fernet import Fernet
+            except ImportError:
+                return Failure.malformed(
+                    self.key,
+                    "decrypting it needs the 'cryptography' package: pip install "
+                    "cryptography (sessio's 'aiohttp' extra brings it)",
+                )
             # setdefault: two threads here at once keep one tuple between them.
             made = tuple(Fernet(base64.urlsafe_b64encode(k)) for k in self.fernet_keys)
             fernets = self._fernets.setdefault("keys", made)
+        if token.isascii():
+            # base64.urlsafe_b64decode's own steps, without its two calls around them.
+            try:
+                raw = binascii.a2b_base64(token.encode("ascii").translate(_URLSAFE))
+            except binascii.Error:
+                raw = b""
+        else:
+            try:
+                raw = base64.urlsafe_b64decode(token.encode("utf-8"))
+            except (binascii.Error, ValueError):
+                raw = b""
+        if len(raw) < 9 or raw[0] != 0x80:
+            return Failure.malformed(self.key, "it is not a Fernet token")
+        if not token.isascii() or len(raw) < _SHORTEST or (len(raw) - _SHORTEST) % 16:
+            # No key can open it: Fernet refuses text that is not ASCII, and an IV or a
+            # ciphertext that is not whole blocks (or none, so no padding), under every key.
+            return Failure.bad_signature(self.key, len(self.fernet_keys))
+        # Fernet itself (cryptography's): the signature, AES-CBC and the padding, key by key.
+        # Without a ttl: the time is checked below, after the signature, so that a stale
+        # token under a wrong key is reported as the wrong key (cryptography checks the time
+        # first).
         for index, fernet in enumerate(fernets):
             try:
                 plaintext = fernet.decrypt(token)
-            except (InvalidToken, ValueError, TypeError):
+            except Exception:  # InvalidToken, or whatever a key cannot make of the token
                 continue
-            # The signature is checked first, so that a stale token under a wrong key is
-            # reported as the wrong key (cryptography checks the time first).
             if self.max_age is not None:
                 issued = int.from_bytes(raw[1:9], "big")
                 if issued + self.max_age < int(now):
@@ -165,6 +189,14 @@ class AiohttpCookieFormat(CookieFormat):
             except UnicodeDecodeError:
                 return Failure.malformed(self.key, "the decrypted session is not UTF-8")
         return Failure.bad_signature(self.key, len(self.fernet_keys))
+
+
+# base64.urlsafe_b64decode's alphabet mapping: "-" and "_" to "+" and "/".
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+# The shortest Fernet token that holds a plaintext: version, time, IV, one block, HMAC.
+_SHORTEST = 1 + 8 + 16 + 16 + 32
 
 
 @frozen
@@ -205,8 +237,8 @@ class AiohttpStoreFormat(StoreFormat):
             return Failure.corrupt("not UTF-8 JSON")
         if isinstance(document, str):
             return Failure.expired(document)
-        meta = {} if document.created is None else {"created": document.created}
-        return StoredSession(document.data, meta)
+        data, created = document
+        return StoredSession(data, {} if created is None else {"created": created})
 
     def encode(self, stored: StoredSession, now: float) -> Encoded | Failure:
         """The JSON document RedisStorage writes, with ``ex=max_age``.
