@@ -3,6 +3,7 @@ and with the code from before sessio had metrics at all.
 
 Run: .venv/bin/python benchmarks/metrics_cost.py [--rounds R] [--per-round N] [--baseline REV]
      .venv/bin/python benchmarks/metrics_cost.py --instructions N [--baseline REV]
+     .venv/bin/python benchmarks/metrics_cost.py --hooks N
 
 Four servers, each an ``AsyncSessionSockets`` over a `MemoryStore` under uvicorn in its own
 process; this process is the client. One "connection" is a websocket connect with the
@@ -31,6 +32,12 @@ dumped (``-d``): the instructions the server executed per connection, which the 
 load hardly changes (runs of one server differ by about 1 %: ``--repeat`` runs each server
 again, in turn with the others, and the median counts). Two servers at a time; about a
 minute and a half each (python starts slowly under callgrind).
+
+With ``--hooks N`` the exporters' own work is counted the same way, without servers: the
+instructions of one connection's reports to each exporter, of ``OtelMetrics.store_call``, and
+of the OpenTelemetry SDK's ``Histogram.record`` alone (with sessio's attributes, and with
+none), each the difference between a process making the call N + 1 times and one making it
+once.
 """
 
 from __future__ import annotations
@@ -178,42 +185,106 @@ def extract(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def hook_cost_us(kind: str, repeats: int = 7, number: int = 2000) -> float:
-    """Microseconds an exporter spends on one connection's reports, timed in this process:
-    the connect's outcome, two store timings (load, compare-and-set), the save, the sockets
-    gauge up and down. The median of `repeats` timings of `number` connections."""
+def exporter(kind: str) -> Any:
+    """A `kind` exporter as the servers make it (this tree's sessio)."""
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))  # this tree's sessio, as the servers run it
-    metrics: Any
     if kind == "prometheus":
         from prometheus_client import CollectorRegistry
 
         from sessio.metrics.prometheus import PrometheusMetrics
 
-        metrics = PrometheusMetrics(CollectorRegistry())
-    else:
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        return PrometheusMetrics(CollectorRegistry())
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-        from sessio.metrics.otel import OtelMetrics
+    from sessio.metrics.otel import OtelMetrics
 
-        metrics = OtelMetrics(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    return OtelMetrics(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
-    def one_connection() -> None:
-        metrics.connect("/", "session", None)
-        metrics.store_call("get", 0.0002, False)
-        metrics.store_call("compare_and_set", 0.0003, False)
-        metrics.save("save", "saved", 0)
-        metrics.sockets_with_session("/", 1)
-        metrics.sockets_with_session("/", -1)
 
+def one_connection(metrics: Any) -> None:
+    """One connection's reports: the connect's outcome, two store timings (load,
+    compare-and-set), the save, the sockets gauge up and down."""
+    metrics.connect("/", "session", None)
+    metrics.store_call("get", 0.0002, False)
+    metrics.store_call("compare_and_set", 0.0003, False)
+    metrics.save("save", "saved", 0)
+    metrics.sockets_with_session("/", 1)
+    metrics.sockets_with_session("/", -1)
+
+
+def hook_cost_us(kind: str, repeats: int = 7, number: int = 2000) -> float:
+    """Microseconds an exporter spends on `one_connection`'s reports, timed in this process:
+    the median of `repeats` timings of `number` connections."""
+    metrics = exporter(kind)
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
-            one_connection()
+            one_connection(metrics)
         timings.append((time.perf_counter() - start) / number * 1e6)
     return statistics.median(timings)
+
+
+#: What ``--hooks`` counts, each a call made `count` times in a process of its own.
+HOOKS = {
+    "prometheus": "one connection's reports to PrometheusMetrics",
+    "otel": "one connection's reports to OtelMetrics",
+    "otel_store_call": "OtelMetrics.store_call('get', 0.0002, False)",
+    "sdk_record": "the SDK's Histogram.record(0.0002, {'operation': 'get', 'error': False})",
+    "sdk_record_bare": "the SDK's Histogram.record(0.0002), no attributes",
+}
+
+
+def hook_run(hook: str, count: int) -> None:
+    """Make `hook`'s call once (a warm-up), then `count` times."""
+    if hook in ("sdk_record", "sdk_record_bare"):
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+        provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+        histogram = provider.get_meter("sessio").create_histogram("h", "s")
+        attributes = {"operation": "get", "error": False} if hook == "sdk_record" else None
+
+        def call() -> None:
+            histogram.record(0.0002, attributes)
+
+    elif hook == "otel_store_call":
+        metrics = exporter("otel")
+
+        def call() -> None:
+            metrics.store_call("get", 0.0002, False)
+
+    else:
+        metrics = exporter(hook)
+
+        def call() -> None:
+            one_connection(metrics)
+
+    for _ in range(count + 1):
+        call()
+
+
+def hook_instructions(count: int) -> dict[str, Any]:
+    """Instructions per call of each of `HOOKS`: callgrind's totals for a process making the
+    call 1 + `count` times, less those of one making it once."""
+
+    def total(hook: str, n: int, out: Path) -> int:
+        valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        args = [*valgrind, sys.executable, __file__, "--hook-run", hook, "--count", str(n)]
+        subprocess.run(args, check=True, capture_output=True)
+        for line in out.read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no summary in {out}")
+
+    with tempfile.TemporaryDirectory(prefix="sessio-bench-hooks-") as tmp:
+        per = {
+            hook: (total(hook, count, Path(tmp, hook)) - total(hook, 0, Path(tmp, "0"))) / count
+            for hook in HOOKS
+        }
+    return {"calls": count, "instructions_per_call": {h: round(n) for h, n in per.items()}}
 
 
 def ratio(a: list[float], b: list[float]) -> dict[str, float]:
@@ -322,9 +393,18 @@ def main() -> int:
     parser.add_argument("--baseline", help="git revision of 'today' (default: before metrics)")
     parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
     parser.add_argument("--repeat", type=int, default=2, help="callgrind runs per server")
+    parser.add_argument("--hooks", type=int, metavar="N", help="count the hooks' instructions")
+    parser.add_argument("--hook-run", choices=HOOKS)
+    parser.add_argument("--count", type=int, default=0)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
+        return 0
+    if args.hook_run:
+        hook_run(args.hook_run, args.count)
+        return 0
+    if args.hooks:
+        print(json.dumps(hook_instructions(args.hooks)))
         return 0
     baseline = args.baseline or baseline_rev()
     if args.instructions:
