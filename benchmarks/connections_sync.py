@@ -1,7 +1,8 @@
 """Connections per second, sync shell: a bare ``socketio.Server`` against the same with sessio.
 
 Run: .venv/bin/python benchmarks/connections_sync.py [--mode threading|eventlet|gevent|all]
-     [--store memory|redis] [--rounds R] [--per-round N | --interleaved N | --instructions N]
+     [--store memory|redis] [--rounds R] [--per-round N | --interleaved N | --instructions N
+     [--with-floor]]
      .venv/bin/python benchmarks/connections_sync.py --mode gevent [--store redis] --profile N
      .venv/bin/python benchmarks/connections_sync.py --pieces
 
@@ -98,6 +99,8 @@ if TYPE_CHECKING:
 SECRET = "keyboard cat"
 MODES = ("threading", "eventlet", "gevent")
 KINDS = ("bare", "sessio")
+# `--with-floor`: also the least any session bridge does (see `floor` in connections.py).
+ALL_KINDS = (*KINDS, "floor")
 
 
 # -- server side (runs in a child process) ----------------------------------------------
@@ -124,6 +127,8 @@ def build(kind: str, mode: str, redis_url: str | None) -> tuple[socketio.Server,
         store = RedisStore(redis.Redis.from_url(redis_url))
     else:
         store = MemoryStore()
+    if kind == "floor":
+        return sio, floor(sio, store)
     sessions = SessionSockets(sio, store, formats.express(secrets=[SECRET]))
 
     @sessions.on("connect")
@@ -135,6 +140,38 @@ def build(kind: str, mode: str, redis_url: str | None) -> tuple[socketio.Server,
         return data
 
     return sio, sessions.create({"user": "alice"}).cookie
+
+
+def floor(sio: socketio.Server, store: Any) -> str:
+    """What any session bridge does per connect, on `sio`, with sessio's pieces and nothing
+    else: verify the cookie, read and decode the session from `store`, join the session's
+    room (`connections.py`'s ``floor``, for the sync server). Returns the cookie."""
+    import time
+
+    from sessio import formats
+    from sessio.core import SessionRef, decode_stored, resolve
+    from sessio.core._rooms import session_room
+    from sessio.testing import mint
+
+    fmt = formats.express(secrets=[SECRET])
+
+    @sio.on("connect")
+    def connect(sid: str, environ: dict[str, Any]) -> bool:
+        now = time.time()
+        ref = resolve(environ.get("HTTP_COOKIE", ""), fmt, now)
+        if not isinstance(ref, SessionRef):
+            return False
+        raw = store.get(ref.key)
+        if raw is None or not hasattr(decode_stored(ref, raw, fmt, now), "data"):
+            return False
+        sio.enter_room(sid, session_room(ref.session_id))
+        return True
+
+    @sio.on("ping")
+    def ping(sid: str, data: Any) -> Any:
+        return data
+
+    return mint(store, fmt, {"user": "alice"}).cookie
 
 
 def serve_threading(app: WSGIApplication, cookie: str) -> None:
@@ -373,7 +410,7 @@ def instructions(kind: str, mode: str, redis_url: str | None, count: int, workdi
 
 
 def measure_instructions(
-    mode: str, count: int, redis_url: str | None, keep: str | None
+    mode: str, count: int, redis_url: str | None, keep: str | None, kinds: tuple[str, ...] = KINDS
 ) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         workdir = keep or stack.enter_context(
@@ -382,15 +419,24 @@ def measure_instructions(
         pool = stack.enter_context(ThreadPoolExecutor(2))
         futures = {
             kind: pool.submit(instructions, kind, mode, redis_url, count, Path(workdir))
-            for kind in KINDS
+            for kind in kinds
         }
         per = {kind: future.result() for kind, future in futures.items()}
+    floor_ratios = (
+        {
+            "floor_over_bare": round(per["floor"] / per["bare"], 4),
+            "sessio_over_floor": round(per["sessio"] / per["floor"], 4),
+        }
+        if "floor" in per
+        else {}
+    )
     return {
         "mode": mode,
-        "instructions_per_conn": {kind: round(per[kind]) for kind in KINDS},
+        "instructions_per_conn": {kind: round(per[kind]) for kind in kinds},
         "sessio_over_bare": round(per["sessio"] / per["bare"], 4),
         # As connections/s if the server alone set the pace.
         "bare_over_sessio": round(per["bare"] / per["sessio"], 4),
+        **floor_ratios,
     }
 
 
@@ -517,7 +563,7 @@ def pieces(repeat: int = 7, number: int = 5000) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--serve", choices=KINDS)
+    parser.add_argument("--serve", choices=ALL_KINDS)
     parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
     parser.add_argument("--redis")
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
@@ -526,6 +572,11 @@ def main() -> int:
     parser.add_argument("--instructions", type=int, metavar="N", help="count instructions")
     parser.add_argument(
         "--keep", metavar="DIR", help="with --instructions: keep the callgrind dumps in DIR"
+    )
+    parser.add_argument(
+        "--with-floor",
+        action="store_true",
+        help="with --instructions: also count a server doing only what any session bridge does",
     )
     parser.add_argument(
         "--profile",
@@ -570,7 +621,10 @@ def main() -> int:
             if args.interleaved:
                 results.append(asyncio.run(measure_interleaved(mode, args.interleaved, redis_url)))
             elif args.instructions:
-                results.append(measure_instructions(mode, args.instructions, redis_url, args.keep))
+                kinds = ALL_KINDS if args.with_floor else KINDS
+                results.append(
+                    measure_instructions(mode, args.instructions, redis_url, args.keep, kinds)
+                )
             else:
                 results.append(
                     asyncio.run(measure_mode(mode, args.rounds, args.per_round, redis_url))
