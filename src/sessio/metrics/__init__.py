@@ -4,8 +4,8 @@ Off by default. Pass one `Metrics` to ``SessionSockets`` / ``AsyncSessionSockets
 (``metrics=``) and the shells call it at a few points; without one, each point costs one
 ``is not None`` check. Two exporters, each behind an extra:
 
-* `sessio.metrics.prometheus.PrometheusMetrics` (``pip install 'sessio[prometheus]'``)
-* `sessio.metrics.otel.OtelMetrics` (``pip install 'sessio[otel]'``)
+* `sessio.metrics.prometheus.PrometheusMetrics` (sessio's ``prometheus`` extra)
+* `sessio.metrics.otel.OtelMetrics` (sessio's ``otel`` extra)
 
 Or subclass `Metrics` and override what you count: every method here does nothing. The
 methods are called on the server's threads or event loop, in the middle of a connect or a

@@ -17,8 +17,8 @@ The pytest plugin (``sessio.testing.plugin``, registered when sessio is installe
 fixtures ``sessio_serve`` (serve an app for the test), ``sessio_client`` (connected
 `SocketClient` objects, disconnected at teardown) and ``sessio_cookie`` (`cookie_header`).
 
-The servers and clients need the ``testing`` extra (``pip install 'sessio[testing]'``:
-uvicorn, werkzeug and python-socketio's client dependencies).
+The servers and clients need sessio's ``testing`` extra (uvicorn, werkzeug and
+python-socketio's client dependencies; the README's "Install" says how to install extras).
 """
 
 from __future__ import annotations
